@@ -1,0 +1,24 @@
+import { z } from 'zod';
+
+/** Thrown at start when the environment does not describe a valid configuration; lists every bad key. */
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID' as const;
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Parses `env` with `schema`. Every invalid key is reported at once, named by its environment
+ * variable, so an operator fixes a deployment in one pass instead of one restart per typo.
+ */
+export function loadConfig<S extends z.ZodTypeAny>(schema: S, env: Record<string, string | undefined>): z.infer<S> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const key = issue.path.join('.') || '(root)';
+    return `${key}: ${issue.message}`;
+  });
+  throw new ConfigError(problems);
+}

@@ -1,3 +1,4 @@
 export { ConfigError, loadConfig } from './load-config';
+export { loadPlatformConfig, platformConfigSchema, type PlatformConfig } from './platform-config';
 export { defaultPorts, serviceNames, type ServiceName } from './ports';
-export { loadServiceConfig, serviceConfigSchema, type ServiceConfig } from './service-config';
+export { envPrefix, loadServiceConfig, serviceConfigSchema, type ServiceConfig } from './service-config';

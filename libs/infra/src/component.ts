@@ -1,5 +1,5 @@
 import { InfrastructureError } from './errors';
-import { isPortFree } from './ports';
+import { isPortFreeWithin } from './ports';
 import {
   isOurProcessAlive,
   readPidRecord,
@@ -57,7 +57,8 @@ export async function ensureComponentRunning(spec: ComponentSpec, log: (line: st
   if (existing) removePidRecord(spec.pidFile);
 
   for (const { port, setting } of spec.ports) {
-    if (!(await isPortFree(spec.host, port))) {
+    // A process that just died may hold its sockets a moment longer; give it that moment.
+    if (!(await isPortFreeWithin(spec.host, port, 5_000))) {
       throw new InfrastructureError(
         'PORT_IN_USE',
         `${spec.name} cannot start: ${spec.host}:${port} is already in use by another program. Stop it, or choose another port with ${setting}.`,

@@ -83,9 +83,8 @@ export function isOurProcessAlive(record: Pick<PidRecord, 'pid' | 'marker'>): bo
   try {
     const cmdline = readFileSync(`/proc/${record.pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
     const stat = readFileSync(`/proc/${record.pid}/stat`, 'utf8');
-    // A zombie has exited; it only waits for its parent to reap it.
     const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z' && cmdline.includes(record.marker);
+    return !hasExited(record.pid, state) && cmdline.includes(record.marker);
   } catch {
     return false;
   }
@@ -99,14 +98,27 @@ export function processGroupMembers(groupId: number): number[] {
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const state = fields[0];
       const pgrp = Number(fields[2]);
-      if (pgrp === groupId && state !== 'Z') members.push(Number(entry));
+      if (pgrp === groupId && !hasExited(Number(entry), fields[0])) members.push(Number(entry));
     } catch {
       // the process exited while we looked
     }
   }
   return members;
+}
+
+/**
+ * A zombie has exited and only waits to be reaped. But the main thread of a multi-threaded process
+ * (a JVM) turns zombie before its other threads finish exiting, and those still hold its sockets:
+ * the process is gone only when no thread is left running.
+ */
+function hasExited(pid: number, state: string | undefined): boolean {
+  if (state !== 'Z') return false;
+  try {
+    return readdirSync(`/proc/${pid}/task`).length <= 1;
+  } catch {
+    return true;
+  }
 }
 
 /**

@@ -1,0 +1,65 @@
+import { join, resolve } from 'node:path';
+import { defaultPorts, envPrefix, type PlatformConfig, type ServiceName } from '@loopline/config';
+import type { ComponentSpec, InfrastructureLayout } from '@loopline/infra';
+
+const repositoryRoot = resolve(__dirname, '..', '..', '..');
+
+/** Each service's own database in the local PostgreSQL: services never share tables. */
+export function serviceDatabase(service: ServiceName): string {
+  return `loopline_${service.replace(/-/g, '_')}`;
+}
+
+export function servicePorts(service: ServiceName, env: NodeJS.ProcessEnv): { http: number; grpc: number } {
+  const prefix = envPrefix(service);
+  return {
+    http: Number(env[`${prefix}HTTP_PORT`] ?? defaultPorts[service].http),
+    grpc: Number(env[`${prefix}GRPC_PORT`] ?? defaultPorts[service].grpc),
+  };
+}
+
+export async function serviceReady(host: string, httpPort: number): Promise<boolean> {
+  const response = await fetch(`http://${host}:${httpPort}/health/ready`, { signal: AbortSignal.timeout(1_000) });
+  return response.status === 200;
+}
+
+/** A service as a supervised process: its TypeScript entry point run through SWC. */
+export function serviceComponent(
+  service: ServiceName,
+  layout: InfrastructureLayout,
+  config: PlatformConfig,
+  connections: { kafkaBrokers: string[]; postgresUrl: string },
+  env: NodeJS.ProcessEnv,
+): ComponentSpec {
+  const ports = servicePorts(service, env);
+  const entry = join(repositoryRoot, 'services', service, 'src', 'main.ts');
+  return {
+    name: service,
+    pidFile: layout.pidFile(service),
+    logFile: layout.logFile(service),
+    marker: entry,
+    endpoint: `http://${config.host}:${ports.http} grpc://${config.host}:${ports.grpc}`,
+    host: config.host,
+    ports: [
+      { port: ports.http, setting: `${envPrefix(service)}HTTP_PORT` },
+      { port: ports.grpc, setting: `${envPrefix(service)}GRPC_PORT` },
+    ],
+    startTimeoutMs: config.startTimeoutMs,
+    stopSignal: 'SIGTERM',
+    stopGraceMs: 15_000,
+    healthy: () => serviceReady(config.host, ports.http),
+    spawnOptions: () => ({
+      command: process.execPath,
+      args: ['--require', '@swc-node/register', entry],
+      cwd: repositoryRoot,
+      env: {
+        ...env,
+        SWC_NODE_PROJECT: join(repositoryRoot, 'tsconfig.json'),
+        LOOPLINE_HOST: config.host,
+        LOOPLINE_DATA_DIR: layout.root,
+        LOOPLINE_KAFKA_BROKERS: connections.kafkaBrokers.join(','),
+        LOOPLINE_POSTGRES_URL: connections.postgresUrl,
+        ...(config.clickhouseUrl ? { LOOPLINE_CLICKHOUSE_URL: config.clickhouseUrl } : {}),
+      },
+    }),
+  };
+}

@@ -9,7 +9,7 @@ const frameworkPackages = [
 ];
 
 export default [
-  { ignores: ['**/node_modules/**', '**/dist/**', '**/.nx/**', '**/.loopline/**', 'libs/contracts/src/gen/**', 'bin/**', 'scripts/**', 'infra/**'] },
+  { ignores: ['**/node_modules/**', '**/dist/**', '**/.nx/**', '**/.loopline/**', 'libs/contracts/src/gen/**', 'bin/**', 'infra/**'] },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],
@@ -19,11 +19,11 @@ export default [
         enforceBuildableLibDependency: false,
         allow: [],
         depConstraints: [
-          { sourceTag: 'type:service', onlyDependOnLibsWithTags: ['type:platform', 'type:contracts', 'type:testing'] },
+          { sourceTag: 'type:service', onlyDependOnLibsWithTags: ['type:platform', 'type:contracts'] },
           { sourceTag: 'type:platform', onlyDependOnLibsWithTags: ['type:platform', 'type:contracts'] },
           { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: ['type:contracts'] },
           { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:platform', 'type:contracts', 'type:testing'] },
-          { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:platform', 'type:contracts', 'type:testing'] },
+          { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:platform', 'type:contracts'] },
         ],
       }],
       '@typescript-eslint/no-explicit-any': 'error',
@@ -32,6 +32,22 @@ export default [
         { selector: "CallExpression[callee.object.name='it'][callee.property.name='only']", message: 'it.only is not allowed' },
         { selector: "CallExpression[callee.object.name='describe'][callee.property.name='only']", message: 'describe.only is not allowed' },
       ],
+    },
+  },
+  {
+    // Tests of any project may use the shared test helpers; production code of a platform lib may not.
+    files: ['**/*.spec.ts'],
+    rules: {
+      '@nx/enforce-module-boundaries': ['error', {
+        enforceBuildableLibDependency: false,
+        depConstraints: [
+          { sourceTag: 'type:service', onlyDependOnLibsWithTags: ['type:platform', 'type:contracts', 'type:testing'] },
+          { sourceTag: 'type:platform', onlyDependOnLibsWithTags: ['type:platform', 'type:contracts', 'type:testing'] },
+          { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: ['type:contracts', 'type:testing'] },
+          { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:platform', 'type:contracts', 'type:testing'] },
+          { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:platform', 'type:contracts', 'type:testing'] },
+        ],
+      }],
     },
   },
   {

@@ -1,0 +1,10 @@
+import { bootstrapService } from '@loopline/service-host';
+import manifest from '../package.json';
+import { loadConfig } from './config';
+
+void bootstrapService({
+  manifest,
+  loadConfig,
+  dependencies: ['postgres', 'kafka', 'clickhouse'],
+  loadModule: () => import('./monitoring.module').then((m) => m.MonitoringModule),
+});

@@ -1,0 +1,10 @@
+import { bootstrapService } from '@loopline/service-host';
+import manifest from '../package.json';
+import { loadConfig } from './config';
+
+void bootstrapService({
+  manifest,
+  loadConfig,
+  dependencies: ['postgres', 'kafka'],
+  loadModule: () => import('./training.module').then((m) => m.TrainingModule),
+});

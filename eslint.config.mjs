@@ -9,7 +9,7 @@ const frameworkPackages = [
 ];
 
 export default [
-  { ignores: ['**/node_modules/**', '**/dist/**', '**/.nx/**', '**/.loopline/**', 'libs/contracts/src/gen/**', 'bin/**', 'infra/**'] },
+  { ignores: ['**/node_modules/**', '**/dist/**', '**/.nx/**', '**/.loopline/**', 'libs/contracts/src/gen/**', 'infra/**'] },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],
@@ -33,6 +33,12 @@ export default [
         { selector: "CallExpression[callee.object.name='describe'][callee.property.name='only']", message: 'describe.only is not allowed' },
       ],
     },
+  },
+  {
+    // Plain CommonJS entry points that run before anything is installed or compiled.
+    files: ['**/*.js'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', __dirname: 'readonly', process: 'readonly', console: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
     // Tests of any project may use the shared test helpers; production code of a platform lib may not.

@@ -1,11 +1,12 @@
 /**
  * The test command (`npm test [-- <spec files…>]`): starts the real infrastructure once for the
- * run — Kafka (KRaft) and PostgreSQL as child processes, on ports of their own so a running
- * `loopline up` is never disturbed — runs every spec with node's test runner, stops the
+ * run — Kafka (KRaft) and PostgreSQL as child processes, in a folder of the run's own and on free
+ * ports, so neither a running `loopline up` nor another test run is disturbed — runs every spec with node's test runner, stops the
  * infrastructure and ends with one machine-readable line: `N passed, N failed`.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { startInfrastructure, stopInfrastructure } from '@loopline/infra';
@@ -37,17 +38,23 @@ async function main(): Promise<number> {
     return 1;
   }
   const env = process.env;
-  const dataDir = resolve(env.LOOPLINE_TEST_DATA_DIR ?? join(tmpdir(), 'loopline-test'));
-  // A previous run that was killed may have left its brokers running: stop them, start clean.
+  // Each run has its own folder and free ports, so two runs on one machine never collide; runs
+  // that were killed are cleaned up here (their brokers stopped, their folders removed).
+  await cleanUpAbandonedRuns();
+  const dataDir = resolve(env.LOOPLINE_TEST_DATA_DIR ?? join(tmpdir(), `${runPrefix}${process.pid}`));
   await stopInfrastructure(dataDir, log);
   rmSync(dataDir, { recursive: true, force: true });
   mkdirSync(dataDir, { recursive: true });
+  writeFileSync(join(dataDir, 'runner.pid'), String(process.pid));
 
   const started = Date.now();
   const infra = await startInfrastructure({
     dataDir,
-    kafka: { port: Number(env.LOOPLINE_TEST_KAFKA_PORT ?? 19092), controllerPort: Number(env.LOOPLINE_TEST_KAFKA_CONTROLLER_PORT ?? 19093) },
-    postgres: { port: Number(env.LOOPLINE_TEST_POSTGRES_PORT ?? 15432) },
+    kafka: {
+      port: await portFromEnv(env.LOOPLINE_TEST_KAFKA_PORT),
+      controllerPort: await portFromEnv(env.LOOPLINE_TEST_KAFKA_CONTROLLER_PORT),
+    },
+    postgres: { port: await portFromEnv(env.LOOPLINE_TEST_POSTGRES_PORT) },
     log,
   });
   log(`Kafka ${infra.kafkaBrokers.join(',')} and PostgreSQL ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -67,8 +74,43 @@ async function main(): Promise<number> {
   const counts = existsSync(countsFile)
     ? (JSON.parse(readFileSync(countsFile, 'utf8')) as { passed: number; failed: number; skipped: number })
     : { passed: 0, failed: 1, skipped: 0 };
+  if (!env.LOOPLINE_TEST_KEEP_DATA) rmSync(dataDir, { recursive: true, force: true });
   console.log(`${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`);
   return exitCode !== 0 || counts.failed > 0 ? 1 : 0;
+}
+
+const runPrefix = 'loopline-test-';
+
+/** A port given in the environment, or a free one chosen by the kernel. */
+async function portFromEnv(value: string | undefined): Promise<number> {
+  if (value) return Number(value);
+  const server = createServer();
+  await new Promise<void>((resolvePromise) => server.listen(0, '127.0.0.1', resolvePromise));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolvePromise) => server.close(resolvePromise));
+  return port;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function cleanUpAbandonedRuns(): Promise<void> {
+  for (const entry of readdirSync(tmpdir())) {
+    // Only folders this script named (prefix + the runner's pid); others belong to someone else.
+    if (!new RegExp(`^${runPrefix}\\d+$`).test(entry)) continue;
+    const dir = join(tmpdir(), entry);
+    const pidFile = join(dir, 'runner.pid');
+    const runner = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8')) : NaN;
+    if (Number.isInteger(runner) && processAlive(runner)) continue;
+    await stopInfrastructure(dir, log);
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 function runNodeTest(specs: string[], countsFile: string, env: NodeJS.ProcessEnv): Promise<number> {

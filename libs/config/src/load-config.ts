@@ -13,11 +13,17 @@ export class ConfigError extends Error {
  * Parses `env` with `schema`. Every invalid key is reported at once, named by its environment
  * variable, so an operator fixes a deployment in one pass instead of one restart per typo.
  */
-export function loadConfig<S extends z.ZodTypeAny>(schema: S, env: Record<string, string | undefined>): z.infer<S> {
+export function loadConfig<S extends z.ZodTypeAny>(
+  schema: S,
+  env: Record<string, string | undefined>,
+  /** Schema keys that stand for differently named variables, so errors name what the operator set. */
+  variableNames: Readonly<Record<string, string>> = {},
+): z.infer<S> {
   const result = schema.safeParse(env);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
-    const key = issue.path.join('.') || '(root)';
+    const path = issue.path.join('.') || '(root)';
+    const key = variableNames[path] ?? path;
     return `${key}: ${issue.message}`;
   });
   throw new ConfigError(problems);

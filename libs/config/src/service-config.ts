@@ -13,14 +13,15 @@ export function envPrefix(service: ServiceName): string {
 /**
  * Configuration every service shares. Infrastructure endpoints are optional: a service without a
  * broker or database still boots and reports itself not ready, rather than crashing at start.
+ * A service's own ports are read under its prefix and parsed as `SERVICE_HTTP_PORT` /
+ * `SERVICE_GRPC_PORT`, so the schema keeps static keys (and precise types).
  */
 export function serviceConfigSchema(service: ServiceName) {
-  const prefix = envPrefix(service);
   return z
     .object({
       LOOPLINE_HOST: z.string().min(1).default('127.0.0.1'),
-      [`${prefix}HTTP_PORT`]: port.default(defaultPorts[service].http),
-      [`${prefix}GRPC_PORT`]: port.default(defaultPorts[service].grpc),
+      SERVICE_HTTP_PORT: port.default(defaultPorts[service].http),
+      SERVICE_GRPC_PORT: port.default(defaultPorts[service].grpc),
       LOOPLINE_KAFKA_BROKERS: z.string().regex(/^[^,\s]+:\d+(,[^,\s]+:\d+)*$/, 'expected host:port[,host:port…]').optional(),
       LOOPLINE_POSTGRES_URL: z.string().url().startsWith('postgres', 'expected a postgres:// URL').optional(),
       LOOPLINE_CLICKHOUSE_URL: z.string().url().optional(),
@@ -28,12 +29,11 @@ export function serviceConfigSchema(service: ServiceName) {
       LOOPLINE_LOG_LEVEL: logLevel.default('info'),
       OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
     })
-    .passthrough()
     .transform((env) => ({
       service,
       host: env.LOOPLINE_HOST,
-      httpPort: env[`${prefix}HTTP_PORT`] as number,
-      grpcPort: env[`${prefix}GRPC_PORT`] as number,
+      httpPort: env.SERVICE_HTTP_PORT,
+      grpcPort: env.SERVICE_GRPC_PORT,
       kafkaBrokers: env.LOOPLINE_KAFKA_BROKERS?.split(','),
       postgresUrl: env.LOOPLINE_POSTGRES_URL,
       clickhouseUrl: env.LOOPLINE_CLICKHOUSE_URL,
@@ -46,5 +46,12 @@ export function serviceConfigSchema(service: ServiceName) {
 export type ServiceConfig = z.infer<ReturnType<typeof serviceConfigSchema>>;
 
 export function loadServiceConfig(service: ServiceName, env: Record<string, string | undefined>): ServiceConfig {
-  return loadConfig(serviceConfigSchema(service), env);
+  const prefix = envPrefix(service);
+  const http = `${prefix}HTTP_PORT`;
+  const grpc = `${prefix}GRPC_PORT`;
+  return loadConfig(
+    serviceConfigSchema(service),
+    { ...env, SERVICE_HTTP_PORT: env[http], SERVICE_GRPC_PORT: env[grpc] },
+    { SERVICE_HTTP_PORT: http, SERVICE_GRPC_PORT: grpc },
+  );
 }

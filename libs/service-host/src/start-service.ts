@@ -1,7 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { ServiceConfig } from '@loopline/config';
 import { createLogger, getServiceMetrics, startTelemetry, type Logger } from '@loopline/telemetry';
-import { hostConfig } from './host-config';
 import type { ReadinessMonitor } from './readiness/readiness-monitor';
 import type { ServiceDefinition } from './service-definition';
 import { runShutdown, type ShutdownOutcome } from './shutdown/shutdown';
@@ -27,7 +26,7 @@ export const defaultShutdownTimeoutMs = 10_000;
  */
 export async function startService<C extends ServiceConfig>(definition: ServiceDefinition<C>): Promise<RunningService<C>> {
   const serviceConfig = definition.loadConfig();
-  const config = hostConfig(serviceConfig);
+  const config = serviceConfig;
   const flushTelemetry = startTelemetry({ serviceName: `loopline-${config.service}`, otlpEndpoint: config.otlpEndpoint });
   const logger = createLogger({ service: config.service, level: config.logLevel });
   // Loaded now, not at the top: this pulls in Nest, pg, kafkajs and grpc-js, which must load

@@ -1,6 +1,6 @@
-import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { createClickHouseClient } from '@loopline/infra';
 import type { HostConfig } from '../host-config';
 import type { OpenedDependency } from './dependency';
 
@@ -10,7 +10,11 @@ import type { OpenedDependency } from './dependency';
  * client API either way, so queries do not care which one runs them.
  */
 export function openClickHouse(config: HostConfig): OpenedDependency<ClickHouseClient> {
-  const client = config.clickhouseUrl ? createClient({ url: config.clickhouseUrl, request_timeout: 5_000 }) : embeddedClient(config);
+  const client = createClickHouseClient({
+    url: config.clickhouseUrl,
+    path: resolve(config.dataDir, 'clickhouse', config.service),
+    requestTimeoutMs: 5_000,
+  });
   return {
     client,
     check: {
@@ -23,17 +27,4 @@ export function openClickHouse(config: HostConfig): OpenedDependency<ClickHouseC
     },
     close: { name: 'close ClickHouse client', run: () => client.close() },
   };
-}
-
-type ClickHouseConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
-
-function embeddedClient(config: HostConfig): ClickHouseClient {
-  // Required here, not imported: chDB brings a large native library that services without
-  // ClickHouse never load, and `chdb/connection` is an `exports` subpath that our `node`
-  // module resolution cannot type (hence the local signature).
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { createChdbConnection } = require('chdb/connection') as { createChdbConnection(options: { path: string }): ClickHouseConnection };
-  const path = resolve(config.dataDir, 'clickhouse', config.service);
-  mkdirSync(path, { recursive: true });
-  return createClient({ connection: createChdbConnection({ path }) });
 }

@@ -5,13 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { credentials, loadPackageDefinition, type ServiceError } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { envPrefix, type ServiceName } from '@loopline/config';
-import { createTestDatabase, eventually, testInfra, uniqueName } from '@loopline/testing';
+import { isPortFree } from '@loopline/infra';
+import { createTestDatabase, eventually, freePort, testInfra, uniqueName } from '@loopline/testing';
 
 const root = resolve(__dirname, '..');
 
@@ -42,25 +42,6 @@ interface ServiceProcess {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   output(): string;
   stderr(): string;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolvePromise, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolvePromise));
-  const address = server.address();
-  await new Promise((resolvePromise) => server.close(resolvePromise));
-  if (address === null || typeof address === 'string') throw new Error('no TCP address');
-  return address.port;
-}
-
-async function portIsFree(port: number): Promise<boolean> {
-  const server = createServer();
-  const bound = await new Promise<boolean>((resolvePromise) => {
-    server.once('error', () => resolvePromise(false));
-    server.listen(port, '127.0.0.1', () => resolvePromise(true));
-  });
-  if (bound) await new Promise((resolvePromise) => server.close(resolvePromise));
-  return bound;
 }
 
 /** The environment of a service: none of the caller's LOOPLINE_/OTEL_ settings leak in. */
@@ -207,8 +188,8 @@ describe('services boot', () => {
         const { code, signal } = await exitWithin(running, exitDeadlineMs);
         assert.deepEqual({ code, signal }, { code: 0, signal: null }, running.output());
         assert.match(running.output(), /"msg":"stopped cleanly"/);
-        assert.equal(await portIsFree(running.httpPort), true, `HTTP port ${running.httpPort} still bound`);
-        assert.equal(await portIsFree(running.grpcPort), true, `gRPC port ${running.grpcPort} still bound`);
+        assert.equal(await isPortFree('127.0.0.1', running.httpPort), true, `HTTP port ${running.httpPort} still bound`);
+        assert.equal(await isPortFree('127.0.0.1', running.grpcPort), true, `gRPC port ${running.grpcPort} still bound`);
       });
     });
   }

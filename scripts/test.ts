@@ -6,11 +6,10 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { startInfrastructure, stopInfrastructure } from '@loopline/infra';
-import { testInfraEnv } from '@loopline/testing';
+import { freePort, testInfraEnv } from '@loopline/testing';
 
 const root = resolve(__dirname, '..');
 const specRoots = ['libs', 'services', 'tools', 'e2e', 'bench'];
@@ -83,12 +82,7 @@ const runPrefix = 'loopline-test-';
 
 /** A port given in the environment, or a free one chosen by the kernel. */
 async function portFromEnv(value: string | undefined): Promise<number> {
-  if (value) return Number(value);
-  const server = createServer();
-  await new Promise<void>((resolvePromise) => server.listen(0, '127.0.0.1', resolvePromise));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolvePromise) => server.close(resolvePromise));
-  return port;
+  return value ? Number(value) : freePort();
 }
 
 function processAlive(pid: number): boolean {

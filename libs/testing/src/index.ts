@@ -1,3 +1,4 @@
 export { eventually } from './eventually';
+export { freePort } from './free-port';
 export { createTestDatabase, testInfra, testInfraEnv, type TestInfra } from './test-infra';
 export { uniqueName } from './unique-name';

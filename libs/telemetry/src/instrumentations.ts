@@ -8,18 +8,20 @@ type Instrumentation = ReturnType<typeof getNodeAutoInstrumentations>[number];
  * an upgrade of `@opentelemetry/auto-instrumentations-node` brings a new instrumentation, the type
  * checker asks us to decide about it instead of it switching itself on silently.
  *
- * On: the hops a trace must follow (HTTP in and out, gRPC, Postgres, Kafka) and Nest's handler
+ * On: the hops a trace must follow (HTTP in and out, gRPC, Postgres) and Nest's handler
  * spans. There is no Fastify instrumentation in this release (it moved to `@fastify/otel`); the
  * HTTP server span plus Nest's controller span name the route instead.
  * Off: fs, dns and net (one span per syscall, pure noise), pino (our logger adds the trace ids
- * itself), and libraries we do not use.
+ * itself), kafkajs (libs/messaging traces Kafka hops itself), and libraries we do not use.
  */
 const enabled: Readonly<Record<InstrumentationName, boolean>> = {
   '@opentelemetry/instrumentation-http': true,
   '@opentelemetry/instrumentation-undici': true,
   '@opentelemetry/instrumentation-grpc': true,
   '@opentelemetry/instrumentation-pg': true,
-  '@opentelemetry/instrumentation-kafkajs': true,
+  // Off: @loopline/messaging makes the producer/consumer spans and carries `traceparent` itself;
+  // this instrumentation would overwrite that header and duplicate the spans.
+  '@opentelemetry/instrumentation-kafkajs': false,
   '@opentelemetry/instrumentation-nestjs-core': true,
   '@opentelemetry/instrumentation-fs': false,
   '@opentelemetry/instrumentation-dns': false,

@@ -3,7 +3,7 @@
  * discriminant; transports map codes to HTTP status, gRPC status or Kafka retry/dead-letter in
  * exactly one place each (see `httpStatusOf`, `grpcStatusOf`, `isRetryable`).
  */
-export type LooplineErrorCode = 'VALIDATION' | 'NOT_FOUND' | 'ILLEGAL_STATE' | 'CONCURRENCY';
+export type LooplineErrorCode = 'VALIDATION' | 'NOT_FOUND' | 'ILLEGAL_STATE' | 'CONCURRENCY' | 'UNAVAILABLE' | 'DATA_LOSS';
 
 export abstract class LooplineError extends Error {
   abstract readonly code: LooplineErrorCode;
@@ -35,6 +35,16 @@ export class IllegalStateError extends LooplineError {
 /** Someone else changed the stream first (optimistic concurrency); reload and retry. */
 export class ConcurrencyError extends LooplineError {
   readonly code = 'CONCURRENCY' as const;
+}
+
+/** A dependency (database, broker, artifact store) cannot be used right now; the client may retry later. */
+export class UnavailableError extends LooplineError {
+  readonly code = 'UNAVAILABLE' as const;
+}
+
+/** Stored bytes no longer match their recorded SHA-256 or size: damaged or altered in storage. */
+export class IntegrityError extends LooplineError {
+  readonly code = 'DATA_LOSS' as const;
 }
 
 export function isLooplineError(error: unknown): error is LooplineError {

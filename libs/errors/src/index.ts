@@ -1,2 +1,12 @@
-export { ConcurrencyError, IllegalStateError, isLooplineError, LooplineError, NotFoundError, ValidationError, type LooplineErrorCode } from './errors';
+export {
+  ConcurrencyError,
+  IllegalStateError,
+  IntegrityError,
+  isLooplineError,
+  LooplineError,
+  NotFoundError,
+  UnavailableError,
+  ValidationError,
+  type LooplineErrorCode,
+} from './errors';
 export { grpcStatusOf, httpStatusOf, isRetryable } from './status';

@@ -11,6 +11,10 @@ export function httpStatusOf(code: LooplineErrorCode): number {
       return 409;
     case 'CONCURRENCY':
       return 409;
+    case 'UNAVAILABLE':
+      return 503;
+    case 'DATA_LOSS':
+      return 500;
     default: {
       const unreachable: never = code;
       throw new Error(`unmapped error code ${String(unreachable)}`);
@@ -29,6 +33,10 @@ export function grpcStatusOf(code: LooplineErrorCode): number {
       return 9; // FAILED_PRECONDITION
     case 'CONCURRENCY':
       return 10; // ABORTED: the client should retry the read-modify-write
+    case 'UNAVAILABLE':
+      return 14; // UNAVAILABLE: retry with backoff
+    case 'DATA_LOSS':
+      return 15; // DATA_LOSS
     default: {
       const unreachable: never = code;
       throw new Error(`unmapped error code ${String(unreachable)}`);
@@ -38,5 +46,5 @@ export function grpcStatusOf(code: LooplineErrorCode): number {
 
 /** Whether a Kafka consumer should retry a message that failed with this code, or dead-letter it. */
 export function isRetryable(code: LooplineErrorCode): boolean {
-  return code === 'CONCURRENCY';
+  return code === 'CONCURRENCY' || code === 'UNAVAILABLE';
 }

@@ -163,5 +163,9 @@ export function kafkaComponent(layout: InfrastructureLayout, settings: KafkaSett
 
 /** A KRaft cluster id: 16 random bytes, URL-safe base64 without padding (what `random-uuid` prints). */
 function kafkaClusterId(): string {
-  return randomBytes(16).toString('base64url');
+  // An id starting with '-' would be read as an option by the storage tool's argument parser.
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (/^[A-Za-z0-9]/.test(id)) return id;
+  }
 }

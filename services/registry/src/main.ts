@@ -1,10 +1,4 @@
 import { bootstrapService } from '@loopline/service-host';
-import manifest from '../package.json';
-import { loadConfig } from './config';
+import { registryService } from './registry-service';
 
-void bootstrapService({
-  manifest,
-  loadConfig,
-  dependencies: ['postgres', 'kafka'],
-  loadModule: () => import('./registry.module').then((m) => m.RegistryModule),
-});
+void bootstrapService(registryService());

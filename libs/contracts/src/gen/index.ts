@@ -2,9 +2,12 @@
 // Every generated file of proto/, re-exported by @loopline/contracts.
 
 export * from "./grpc/health/v1/health_pb";
+export * from "./inference/grpc_predict_v2_pb";
+export * from "./loopline/featurestore/v1/feature_serving_pb";
 export * from "./loopline/featurestore/v1/feature_views_pb";
 export * from "./loopline/featurestore/v1/materializations_pb";
 export * from "./loopline/ingestion/v1/dataset_versions_pb";
+export * from "./loopline/ingestion/v1/ingestion_service_pb";
 export * from "./loopline/monitoring/v1/alerts_pb";
 export * from "./loopline/monitoring/v1/labels_pb";
 export * from "./loopline/orchestration/v1/pipeline_runs_pb";
@@ -13,6 +16,7 @@ export * from "./loopline/orchestration/v1/task_commands_pb";
 export * from "./loopline/orchestration/v1/task_error_pb";
 export * from "./loopline/orchestration/v1/task_results_pb";
 export * from "./loopline/registry/v1/model_versions_pb";
+export * from "./loopline/registry/v1/registry_service_pb";
 export * from "./loopline/serving/v1/model_loads_pb";
 export * from "./loopline/serving/v1/predictions_pb";
 export * from "./loopline/training/v1/training_runs_pb";

@@ -17,7 +17,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file loopline/registry/v1/model_versions.proto.
  */
 export const file_loopline_registry_v1_model_versions: GenFile = /*@__PURE__*/
-  fileDesc("Cilsb29wbGluZS9yZWdpc3RyeS92MS9tb2RlbF92ZXJzaW9ucy5wcm90bxIUbG9vcGxpbmUucmVnaXN0cnkudjEi8wEKFlJlZ2lzdGVyZWRNb2RlbENyZWF0ZWQSEgoKbW9kZWxfbmFtZRgBIAEoCRITCgtkZXNjcmlwdGlvbhgCIAEoCRJECgR0YWdzGAMgAygLMjYubG9vcGxpbmUucmVnaXN0cnkudjEuUmVnaXN0ZXJlZE1vZGVsQ3JlYXRlZC5UYWdzRW50cnkSDQoFYWN0b3IYBCABKAkSLgoKY3JlYXRlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAaKwoJVGFnc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEizQQKFk1vZGVsVmVyc2lvblJlZ2lzdGVyZWQSEgoKbW9kZWxfbmFtZRgBIAEoCRIVCg1tb2RlbF92ZXJzaW9uGAIgASgNEjUKCGFydGlmYWN0GAMgASgLMiMubG9vcGxpbmUucmVnaXN0cnkudjEuTW9kZWxBcnRpZmFjdBI3CglzaWduYXR1cmUYBCABKAsyJC5sb29wbGluZS5yZWdpc3RyeS52MS5Nb2RlbFNpZ25hdHVyZRJKCgdtZXRyaWNzGAUgAygLMjkubG9vcGxpbmUucmVnaXN0cnkudjEuTW9kZWxWZXJzaW9uUmVnaXN0ZXJlZC5NZXRyaWNzRW50cnkSMwoHbGluZWFnZRgGIAEoCzIiLmxvb3BsaW5lLnJlZ2lzdHJ5LnYxLk1vZGVsTGluZWFnZRIdChVyZWZlcmVuY2VfcHJvZmlsZV91cmkYByABKAkSEwoLZGVzY3JpcHRpb24YCCABKAkSRAoEdGFncxgJIAMoCzI2Lmxvb3BsaW5lLnJlZ2lzdHJ5LnYxLk1vZGVsVmVyc2lvblJlZ2lzdGVyZWQuVGFnc0VudHJ5Eg0KBWFjdG9yGAogASgJEjEKDXJlZ2lzdGVyZWRfYXQYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wGi4KDE1ldHJpY3NFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAE6AjgBGisKCVRhZ3NFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIvYBChRNb2RlbFZlcnNpb25BbGlhc1NldBISCgptb2RlbF9uYW1lGAEgASgJEg0KBWFsaWFzGAIgASgJEhUKDW1vZGVsX3ZlcnNpb24YAyABKA0SHgoWcHJldmlvdXNfbW9kZWxfdmVyc2lvbhgEIAEoDRINCgVhY3RvchgFIAEoCRIOCgZyZWFzb24YBiABKAkSOQoNZ2F0ZV9ldmlkZW5jZRgHIAEoCzIiLmxvb3BsaW5lLnJlZ2lzdHJ5LnYxLkdhdGVFdmlkZW5jZRIqCgZzZXRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIqMBChhNb2RlbFZlcnNpb25BbGlhc1JlbW92ZWQSEgoKbW9kZWxfbmFtZRgBIAEoCRINCgVhbGlhcxgCIAEoCRIVCg1tb2RlbF92ZXJzaW9uGAMgASgNEg0KBWFjdG9yGAQgASgJEg4KBnJlYXNvbhgFIAEoCRIuCgpyZW1vdmVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKRAQoUTW9kZWxWZXJzaW9uQXJjaGl2ZWQSEgoKbW9kZWxfbmFtZRgBIAEoCRIVCg1tb2RlbF92ZXJzaW9uGAIgASgNEg0KBWFjdG9yGAMgASgJEg4KBnJlYXNvbhgEIAEoCRIvCgthcmNoaXZlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAicwoNTW9kZWxBcnRpZmFjdBILCgN1cmkYASABKAkSDgoGc2hhMjU2GAIgASgJEhIKCnNpemVfYnl0ZXMYAyABKAMSMQoGZm9ybWF0GAQgASgOMiEubG9vcGxpbmUucmVnaXN0cnkudjEuTW9kZWxGb3JtYXQidQoOTW9kZWxTaWduYXR1cmUSMAoGaW5wdXRzGAEgAygLMiAubG9vcGxpbmUucmVnaXN0cnkudjEuVGVuc29yU3BlYxIxCgdvdXRwdXRzGAIgAygLMiAubG9vcGxpbmUucmVnaXN0cnkudjEuVGVuc29yU3BlYyI7CgpUZW5zb3JTcGVjEgwKBG5hbWUYASABKAkSEAoIZGF0YXR5cGUYAiABKAkSDQoFc2hhcGUYAyADKAMi6gIKDE1vZGVsTGluZWFnZRIXCg90cmFpbmluZ19ydW5faWQYASABKAkSFwoPcGlwZWxpbmVfcnVuX2lkGAIgASgJEhcKD2V4cGVyaW1lbnRfbmFtZRgDIAEoCRIXCg90cmFpbmluZ19zZXRfaWQYBCABKAkSGwoTZGF0YXNldF92ZXJzaW9uX2lkcxgFIAMoCRI7Cg1mZWF0dXJlX3ZpZXdzGAYgAygLMiQubG9vcGxpbmUucmVnaXN0cnkudjEuRmVhdHVyZVZpZXdSZWYSFAoMdHJhaW5lcl9uYW1lGAcgASgJEhcKD3RyYWluZXJfdmVyc2lvbhgIIAEoCRI+CgZwYXJhbXMYCSADKAsyLi5sb29wbGluZS5yZWdpc3RyeS52MS5Nb2RlbExpbmVhZ2UuUGFyYW1zRW50cnkaLQoLUGFyYW1zRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASI5Cg5GZWF0dXJlVmlld1JlZhIRCgl2aWV3X25hbWUYASABKAkSFAoMdmlld192ZXJzaW9uGAIgASgNImQKDEdhdGVFdmlkZW5jZRITCgtwb2xpY3lfbmFtZRgBIAEoCRIOCgZwYXNzZWQYAiABKAgSLwoGY2hlY2tzGAMgAygLMh8ubG9vcGxpbmUucmVnaXN0cnkudjEuR2F0ZUNoZWNrItsBCglHYXRlQ2hlY2sSEwoLbWV0cmljX25hbWUYASABKAkSFwoPY2FuZGlkYXRlX3ZhbHVlGAIgASgBEhsKDmJhc2VsaW5lX3ZhbHVlGAMgASgBSACIAQESEQoJdGhyZXNob2xkGAQgASgBEjgKCmNvbXBhcmF0b3IYBSABKA4yJC5sb29wbGluZS5yZWdpc3RyeS52MS5HYXRlQ29tcGFyYXRvchIOCgZwYXNzZWQYBiABKAgSEwoLZGVzY3JpcHRpb24YByABKAlCEQoPX2Jhc2VsaW5lX3ZhbHVlKkIKC01vZGVsRm9ybWF0EhwKGE1PREVMX0ZPUk1BVF9VTlNQRUNJRklFRBAAEhUKEU1PREVMX0ZPUk1BVF9PTk5YEAEqbAoOR2F0ZUNvbXBhcmF0b3ISHwobR0FURV9DT01QQVJBVE9SX1VOU1BFQ0lGSUVEEAASHAoYR0FURV9DT01QQVJBVE9SX0FUX0xFQVNUEAESGwoXR0FURV9DT01QQVJBVE9SX0FUX01PU1QQAmIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("Cilsb29wbGluZS9yZWdpc3RyeS92MS9tb2RlbF92ZXJzaW9ucy5wcm90bxIUbG9vcGxpbmUucmVnaXN0cnkudjEiggIKFlJlZ2lzdGVyZWRNb2RlbENyZWF0ZWQSEgoKbW9kZWxfbmFtZRgBIAEoCRITCgtkZXNjcmlwdGlvbhgCIAEoCRJECgR0YWdzGAMgAygLMjYubG9vcGxpbmUucmVnaXN0cnkudjEuUmVnaXN0ZXJlZE1vZGVsQ3JlYXRlZC5UYWdzRW50cnkSDQoFYWN0b3IYBCABKAkSLgoKY3JlYXRlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFb3duZXIYBiABKAkaKwoJVGFnc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEi7wQKFk1vZGVsVmVyc2lvblJlZ2lzdGVyZWQSEgoKbW9kZWxfbmFtZRgBIAEoCRIVCg1tb2RlbF92ZXJzaW9uGAIgASgNEjUKCGFydGlmYWN0GAMgASgLMiMubG9vcGxpbmUucmVnaXN0cnkudjEuTW9kZWxBcnRpZmFjdBI3CglzaWduYXR1cmUYBCABKAsyJC5sb29wbGluZS5yZWdpc3RyeS52MS5Nb2RlbFNpZ25hdHVyZRJKCgdtZXRyaWNzGAUgAygLMjkubG9vcGxpbmUucmVnaXN0cnkudjEuTW9kZWxWZXJzaW9uUmVnaXN0ZXJlZC5NZXRyaWNzRW50cnkSMwoHbGluZWFnZRgGIAEoCzIiLmxvb3BsaW5lLnJlZ2lzdHJ5LnYxLk1vZGVsTGluZWFnZRIdChVyZWZlcmVuY2VfcHJvZmlsZV91cmkYByABKAkSEwoLZGVzY3JpcHRpb24YCCABKAkSRAoEdGFncxgJIAMoCzI2Lmxvb3BsaW5lLnJlZ2lzdHJ5LnYxLk1vZGVsVmVyc2lvblJlZ2lzdGVyZWQuVGFnc0VudHJ5Eg0KBWFjdG9yGAogASgJEjEKDXJlZ2lzdGVyZWRfYXQYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiAKGHJlZmVyZW5jZV9wcm9maWxlX3NoYTI1NhgMIAEoCRouCgxNZXRyaWNzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgBOgI4ARorCglUYWdzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASL2AQoUTW9kZWxWZXJzaW9uQWxpYXNTZXQSEgoKbW9kZWxfbmFtZRgBIAEoCRINCgVhbGlhcxgCIAEoCRIVCg1tb2RlbF92ZXJzaW9uGAMgASgNEh4KFnByZXZpb3VzX21vZGVsX3ZlcnNpb24YBCABKA0SDQoFYWN0b3IYBSABKAkSDgoGcmVhc29uGAYgASgJEjkKDWdhdGVfZXZpZGVuY2UYByABKAsyIi5sb29wbGluZS5yZWdpc3RyeS52MS5HYXRlRXZpZGVuY2USKgoGc2V0X2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKjAQoYTW9kZWxWZXJzaW9uQWxpYXNSZW1vdmVkEhIKCm1vZGVsX25hbWUYASABKAkSDQoFYWxpYXMYAiABKAkSFQoNbW9kZWxfdmVyc2lvbhgDIAEoDRINCgVhY3RvchgEIAEoCRIOCgZyZWFzb24YBSABKAkSLgoKcmVtb3ZlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAikQEKFE1vZGVsVmVyc2lvbkFyY2hpdmVkEhIKCm1vZGVsX25hbWUYASABKAkSFQoNbW9kZWxfdmVyc2lvbhgCIAEoDRINCgVhY3RvchgDIAEoCRIOCgZyZWFzb24YBCABKAkSLwoLYXJjaGl2ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wInMKDU1vZGVsQXJ0aWZhY3QSCwoDdXJpGAEgASgJEg4KBnNoYTI1NhgCIAEoCRISCgpzaXplX2J5dGVzGAMgASgDEjEKBmZvcm1hdBgEIAEoDjIhLmxvb3BsaW5lLnJlZ2lzdHJ5LnYxLk1vZGVsRm9ybWF0InUKDk1vZGVsU2lnbmF0dXJlEjAKBmlucHV0cxgBIAMoCzIgLmxvb3BsaW5lLnJlZ2lzdHJ5LnYxLlRlbnNvclNwZWMSMQoHb3V0cHV0cxgCIAMoCzIgLmxvb3BsaW5lLnJlZ2lzdHJ5LnYxLlRlbnNvclNwZWMiOwoKVGVuc29yU3BlYxIMCgRuYW1lGAEgASgJEhAKCGRhdGF0eXBlGAIgASgJEg0KBXNoYXBlGAMgAygDIv8CCgxNb2RlbExpbmVhZ2USFwoPdHJhaW5pbmdfcnVuX2lkGAEgASgJEhcKD3BpcGVsaW5lX3J1bl9pZBgCIAEoCRIXCg9leHBlcmltZW50X25hbWUYAyABKAkSFwoPdHJhaW5pbmdfc2V0X2lkGAQgASgJEhsKE2RhdGFzZXRfdmVyc2lvbl9pZHMYBSADKAkSOwoNZmVhdHVyZV92aWV3cxgGIAMoCzIkLmxvb3BsaW5lLnJlZ2lzdHJ5LnYxLkZlYXR1cmVWaWV3UmVmEhQKDHRyYWluZXJfbmFtZRgHIAEoCRIXCg90cmFpbmVyX3ZlcnNpb24YCCABKAkSPgoGcGFyYW1zGAkgAygLMi4ubG9vcGxpbmUucmVnaXN0cnkudjEuTW9kZWxMaW5lYWdlLlBhcmFtc0VudHJ5EhMKC2NvZGVfY29tbWl0GAogASgJGi0KC1BhcmFtc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiOQoORmVhdHVyZVZpZXdSZWYSEQoJdmlld19uYW1lGAEgASgJEhQKDHZpZXdfdmVyc2lvbhgCIAEoDSK9AQoMR2F0ZUV2aWRlbmNlEhMKC3BvbGljeV9uYW1lGAEgASgJEg4KBnBhc3NlZBgCIAEoCBIvCgZjaGVja3MYAyADKAsyHy5sb29wbGluZS5yZWdpc3RyeS52MS5HYXRlQ2hlY2sSHwoXY2FuZGlkYXRlX21vZGVsX3ZlcnNpb24YBCABKA0SHgoWYmFzZWxpbmVfbW9kZWxfdmVyc2lvbhgFIAEoDRIWCg5iYXNlbGluZV9hbGlhcxgGIAEoCSLbAQoJR2F0ZUNoZWNrEhMKC21ldHJpY19uYW1lGAEgASgJEhcKD2NhbmRpZGF0ZV92YWx1ZRgCIAEoARIbCg5iYXNlbGluZV92YWx1ZRgDIAEoAUgAiAEBEhEKCXRocmVzaG9sZBgEIAEoARI4Cgpjb21wYXJhdG9yGAUgASgOMiQubG9vcGxpbmUucmVnaXN0cnkudjEuR2F0ZUNvbXBhcmF0b3ISDgoGcGFzc2VkGAYgASgIEhMKC2Rlc2NyaXB0aW9uGAcgASgJQhEKD19iYXNlbGluZV92YWx1ZSKaAQoSUHJvbW90aW9uUG9saWN5U2V0EhIKCm1vZGVsX25hbWUYASABKAkSNQoGcG9saWN5GAIgASgLMiUubG9vcGxpbmUucmVnaXN0cnkudjEuUHJvbW90aW9uUG9saWN5Eg0KBWFjdG9yGAMgASgJEioKBnNldF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiyQEKFlByb21vdGlvbkdhdGVFdmFsdWF0ZWQSEgoKbW9kZWxfbmFtZRgBIAEoCRIVCg1tb2RlbF92ZXJzaW9uGAIgASgNEg0KBWFsaWFzGAMgASgJEjQKCGV2aWRlbmNlGAQgASgLMiIubG9vcGxpbmUucmVnaXN0cnkudjEuR2F0ZUV2aWRlbmNlEg0KBWFjdG9yGAUgASgJEjAKDGV2YWx1YXRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAicgoPUHJvbW90aW9uUG9saWN5EgwKBG5hbWUYASABKAkSFgoOYmFzZWxpbmVfYWxpYXMYAiABKAkSOQoKdGhyZXNob2xkcxgDIAMoCzIlLmxvb3BsaW5lLnJlZ2lzdHJ5LnYxLk1ldHJpY1RocmVzaG9sZCKcAgoPTWV0cmljVGhyZXNob2xkEhMKC21ldHJpY19uYW1lGAEgASgJEjwKCWRpcmVjdGlvbhgCIAEoDjIpLmxvb3BsaW5lLnJlZ2lzdHJ5LnYxLkdhdGVNZXRyaWNEaXJlY3Rpb24SGAoLbG93ZXJfYm91bmQYAyABKAFIAIgBARIYCgt1cHBlcl9ib3VuZBgEIAEoAUgBiAEBEhwKD21pbl9pbXByb3ZlbWVudBgFIAEoAUgCiAEBEhwKD21heF9kZWdyYWRhdGlvbhgGIAEoAUgDiAEBQg4KDF9sb3dlcl9ib3VuZEIOCgxfdXBwZXJfYm91bmRCEgoQX21pbl9pbXByb3ZlbWVudEISChBfbWF4X2RlZ3JhZGF0aW9uKkIKC01vZGVsRm9ybWF0EhwKGE1PREVMX0ZPUk1BVF9VTlNQRUNJRklFRBAAEhUKEU1PREVMX0ZPUk1BVF9PTk5YEAEqbAoOR2F0ZUNvbXBhcmF0b3ISHwobR0FURV9DT01QQVJBVE9SX1VOU1BFQ0lGSUVEEAASHAoYR0FURV9DT01QQVJBVE9SX0FUX0xFQVNUEAESGwoXR0FURV9DT01QQVJBVE9SX0FUX01PU1QQAiqTAQoTR2F0ZU1ldHJpY0RpcmVjdGlvbhIlCiFHQVRFX01FVFJJQ19ESVJFQ1RJT05fVU5TUEVDSUZJRUQQABIqCiZHQVRFX01FVFJJQ19ESVJFQ1RJT05fSElHSEVSX0lTX0JFVFRFUhABEikKJUdBVEVfTUVUUklDX0RJUkVDVElPTl9MT1dFUl9JU19CRVRURVIQAmIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * A registered model was created: a named home for the versions of one ML model.
@@ -59,6 +59,13 @@ export type RegisteredModelCreated = Message<"loopline.registry.v1.RegisteredMod
    * @generated from field: google.protobuf.Timestamp created_at = 5;
    */
   createdAt?: Timestamp | undefined;
+
+  /**
+   * Who is responsible for the model, as `<kind>:<id>` (a team or a person); defaults to the actor.
+   *
+   * @generated from field: string owner = 6;
+   */
+  owner: string;
 };
 
 /**
@@ -101,6 +108,13 @@ export type RegisteredModelCreatedJson = {
    * @generated from field: google.protobuf.Timestamp created_at = 5;
    */
   createdAt?: TimestampJson;
+
+  /**
+   * Who is responsible for the model, as `<kind>:<id>` (a team or a person); defaults to the actor.
+   *
+   * @generated from field: string owner = 6;
+   */
+  owner?: string;
 };
 
 /**
@@ -193,6 +207,14 @@ export type ModelVersionRegistered = Message<"loopline.registry.v1.ModelVersionR
    * @generated from field: google.protobuf.Timestamp registered_at = 11;
    */
   registeredAt?: Timestamp | undefined;
+
+  /**
+   * Lowercase hex SHA-256 of the reference profile at `reference_profile_uri`; empty when the
+   * version has no profile.
+   *
+   * @generated from field: string reference_profile_sha256 = 12;
+   */
+  referenceProfileSha256: string;
 };
 
 /**
@@ -278,6 +300,14 @@ export type ModelVersionRegisteredJson = {
    * @generated from field: google.protobuf.Timestamp registered_at = 11;
    */
   registeredAt?: TimestampJson;
+
+  /**
+   * Lowercase hex SHA-256 of the reference profile at `reference_profile_uri`; empty when the
+   * version has no profile.
+   *
+   * @generated from field: string reference_profile_sha256 = 12;
+   */
+  referenceProfileSha256?: string;
 };
 
 /**
@@ -879,6 +909,13 @@ export type ModelLineage = Message<"loopline.registry.v1.ModelLineage"> & {
    * @generated from field: map<string, string> params = 9;
    */
   params: { [key: string]: string };
+
+  /**
+   * Commit of the code that trained the model (e.g. a git SHA), so the run can be reproduced.
+   *
+   * @generated from field: string code_commit = 10;
+   */
+  codeCommit: string;
 };
 
 /**
@@ -949,6 +986,13 @@ export type ModelLineageJson = {
    * @generated from field: map<string, string> params = 9;
    */
   params?: { [key: string]: string };
+
+  /**
+   * Commit of the code that trained the model (e.g. a git SHA), so the run can be reproduced.
+   *
+   * @generated from field: string code_commit = 10;
+   */
+  codeCommit?: string;
 };
 
 /**
@@ -1029,11 +1073,34 @@ export type GateEvidence = Message<"loopline.registry.v1.GateEvidence"> & {
   passed: boolean;
 
   /**
-   * The checks the policy made, in policy order.
+   * The checks the policy made, in policy order. Change checks are absent when there was no
+   * baseline: the first version to hold the alias passes on value thresholds alone.
    *
    * @generated from field: repeated loopline.registry.v1.GateCheck checks = 3;
    */
   checks: GateCheck[];
+
+  /**
+   * The version the policy evaluated.
+   *
+   * @generated from field: uint32 candidate_model_version = 4;
+   */
+  candidateModelVersion: number;
+
+  /**
+   * The version holding `baseline_alias` at evaluation time, compared against by the change
+   * checks; 0 when no version held it.
+   *
+   * @generated from field: uint32 baseline_model_version = 5;
+   */
+  baselineModelVersion: number;
+
+  /**
+   * The alias whose holder is the baseline, usually `champion`.
+   *
+   * @generated from field: string baseline_alias = 6;
+   */
+  baselineAlias: string;
 };
 
 /**
@@ -1058,11 +1125,34 @@ export type GateEvidenceJson = {
   passed?: boolean;
 
   /**
-   * The checks the policy made, in policy order.
+   * The checks the policy made, in policy order. Change checks are absent when there was no
+   * baseline: the first version to hold the alias passes on value thresholds alone.
    *
    * @generated from field: repeated loopline.registry.v1.GateCheck checks = 3;
    */
   checks?: GateCheckJson[];
+
+  /**
+   * The version the policy evaluated.
+   *
+   * @generated from field: uint32 candidate_model_version = 4;
+   */
+  candidateModelVersion?: number;
+
+  /**
+   * The version holding `baseline_alias` at evaluation time, compared against by the change
+   * checks; 0 when no version held it.
+   *
+   * @generated from field: uint32 baseline_model_version = 5;
+   */
+  baselineModelVersion?: number;
+
+  /**
+   * The alias whose holder is the baseline, usually `champion`.
+   *
+   * @generated from field: string baseline_alias = 6;
+   */
+  baselineAlias?: string;
 };
 
 /**
@@ -1086,7 +1176,8 @@ export type GateCheck = Message<"loopline.registry.v1.GateCheck"> & {
   metricName: string;
 
   /**
-   * The candidate version's value of the metric.
+   * The candidate version's value of the metric; NaN when the candidate has no such metric (the
+   * check then fails).
    *
    * @generated from field: double candidate_value = 2;
    */
@@ -1101,7 +1192,8 @@ export type GateCheck = Message<"loopline.registry.v1.GateCheck"> & {
 
   /**
    * The limit the candidate's value is compared with; a policy relative to the baseline states
-   * it already resolved, e.g. baseline + 0.005.
+   * it already resolved, e.g. baseline + 0.005. NaN when the baseline lacks the metric (the
+   * check then fails).
    *
    * @generated from field: double threshold = 4;
    */
@@ -1143,7 +1235,8 @@ export type GateCheckJson = {
   metricName?: string;
 
   /**
-   * The candidate version's value of the metric.
+   * The candidate version's value of the metric; NaN when the candidate has no such metric (the
+   * check then fails).
    *
    * @generated from field: double candidate_value = 2;
    */
@@ -1158,7 +1251,8 @@ export type GateCheckJson = {
 
   /**
    * The limit the candidate's value is compared with; a policy relative to the baseline states
-   * it already resolved, e.g. baseline + 0.005.
+   * it already resolved, e.g. baseline + 0.005. NaN when the baseline lacks the metric (the
+   * check then fails).
    *
    * @generated from field: double threshold = 4;
    */
@@ -1192,6 +1286,378 @@ export type GateCheckJson = {
  */
 export const GateCheckSchema: GenMessage<GateCheck, {jsonType: GateCheckJson}> = /*@__PURE__*/
   messageDesc(file_loopline_registry_v1_model_versions, 11);
+
+/**
+ * The promotion policy of a registered model was set (or replaced). Promotions through the gate
+ * are judged by it from now on.
+ *
+ * @generated from message loopline.registry.v1.PromotionPolicySet
+ */
+export type PromotionPolicySet = Message<"loopline.registry.v1.PromotionPolicySet"> & {
+  /**
+   * Name of the registered model; also the Kafka key.
+   *
+   * @generated from field: string model_name = 1;
+   */
+  modelName: string;
+
+  /**
+   * The policy now in force.
+   *
+   * @generated from field: loopline.registry.v1.PromotionPolicy policy = 2;
+   */
+  policy?: PromotionPolicy | undefined;
+
+  /**
+   * Who set the policy, as `<kind>:<id>`.
+   *
+   * @generated from field: string actor = 3;
+   */
+  actor: string;
+
+  /**
+   * When the policy was set.
+   *
+   * @generated from field: google.protobuf.Timestamp set_at = 4;
+   */
+  setAt?: Timestamp | undefined;
+};
+
+/**
+ * The promotion policy of a registered model was set (or replaced). Promotions through the gate
+ * are judged by it from now on.
+ *
+ * @generated from message loopline.registry.v1.PromotionPolicySet
+ */
+export type PromotionPolicySetJson = {
+  /**
+   * Name of the registered model; also the Kafka key.
+   *
+   * @generated from field: string model_name = 1;
+   */
+  modelName?: string;
+
+  /**
+   * The policy now in force.
+   *
+   * @generated from field: loopline.registry.v1.PromotionPolicy policy = 2;
+   */
+  policy?: PromotionPolicyJson;
+
+  /**
+   * Who set the policy, as `<kind>:<id>`.
+   *
+   * @generated from field: string actor = 3;
+   */
+  actor?: string;
+
+  /**
+   * When the policy was set.
+   *
+   * @generated from field: google.protobuf.Timestamp set_at = 4;
+   */
+  setAt?: TimestampJson;
+};
+
+/**
+ * Describes the message loopline.registry.v1.PromotionPolicySet.
+ * Use `create(PromotionPolicySetSchema)` to create a new message.
+ */
+export const PromotionPolicySetSchema: GenMessage<PromotionPolicySet, {jsonType: PromotionPolicySetJson}> = /*@__PURE__*/
+  messageDesc(file_loopline_registry_v1_model_versions, 12);
+
+/**
+ * A promotion gate was evaluated for a model version, as part of a promotion. Recorded whether
+ * it passed or not, so the numbers behind every decision stay in the history. A passing
+ * evaluation is followed by a `ModelVersionAliasSet` carrying the same evidence.
+ *
+ * @generated from message loopline.registry.v1.PromotionGateEvaluated
+ */
+export type PromotionGateEvaluated = Message<"loopline.registry.v1.PromotionGateEvaluated"> & {
+  /**
+   * Name of the registered model; also the Kafka key.
+   *
+   * @generated from field: string model_name = 1;
+   */
+  modelName: string;
+
+  /**
+   * The candidate version.
+   *
+   * @generated from field: uint32 model_version = 2;
+   */
+  modelVersion: number;
+
+  /**
+   * The alias the candidate was to be promoted to, e.g. `champion`.
+   *
+   * @generated from field: string alias = 3;
+   */
+  alias: string;
+
+  /**
+   * The verdict and the numbers compared.
+   *
+   * @generated from field: loopline.registry.v1.GateEvidence evidence = 4;
+   */
+  evidence?: GateEvidence | undefined;
+
+  /**
+   * Who asked for the promotion, as `<kind>:<id>`.
+   *
+   * @generated from field: string actor = 5;
+   */
+  actor: string;
+
+  /**
+   * When the gate was evaluated.
+   *
+   * @generated from field: google.protobuf.Timestamp evaluated_at = 6;
+   */
+  evaluatedAt?: Timestamp | undefined;
+};
+
+/**
+ * A promotion gate was evaluated for a model version, as part of a promotion. Recorded whether
+ * it passed or not, so the numbers behind every decision stay in the history. A passing
+ * evaluation is followed by a `ModelVersionAliasSet` carrying the same evidence.
+ *
+ * @generated from message loopline.registry.v1.PromotionGateEvaluated
+ */
+export type PromotionGateEvaluatedJson = {
+  /**
+   * Name of the registered model; also the Kafka key.
+   *
+   * @generated from field: string model_name = 1;
+   */
+  modelName?: string;
+
+  /**
+   * The candidate version.
+   *
+   * @generated from field: uint32 model_version = 2;
+   */
+  modelVersion?: number;
+
+  /**
+   * The alias the candidate was to be promoted to, e.g. `champion`.
+   *
+   * @generated from field: string alias = 3;
+   */
+  alias?: string;
+
+  /**
+   * The verdict and the numbers compared.
+   *
+   * @generated from field: loopline.registry.v1.GateEvidence evidence = 4;
+   */
+  evidence?: GateEvidenceJson;
+
+  /**
+   * Who asked for the promotion, as `<kind>:<id>`.
+   *
+   * @generated from field: string actor = 5;
+   */
+  actor?: string;
+
+  /**
+   * When the gate was evaluated.
+   *
+   * @generated from field: google.protobuf.Timestamp evaluated_at = 6;
+   */
+  evaluatedAt?: TimestampJson;
+};
+
+/**
+ * Describes the message loopline.registry.v1.PromotionGateEvaluated.
+ * Use `create(PromotionGateEvaluatedSchema)` to create a new message.
+ */
+export const PromotionGateEvaluatedSchema: GenMessage<PromotionGateEvaluated, {jsonType: PromotionGateEvaluatedJson}> = /*@__PURE__*/
+  messageDesc(file_loopline_registry_v1_model_versions, 13);
+
+/**
+ * The rules a model version must meet to be promoted to an alias, like TFX's Evaluator
+ * thresholds: value thresholds on the candidate's metrics, and change thresholds against the
+ * version holding the baseline alias. A policy without thresholds is refused, so a forgotten
+ * configuration can never bless a model.
+ *
+ * @generated from message loopline.registry.v1.PromotionPolicy
+ */
+export type PromotionPolicy = Message<"loopline.registry.v1.PromotionPolicy"> & {
+  /**
+   * Name of the policy, quoted in evidence and reasons, e.g. `champion-gate`.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * The alias whose holder is the baseline of change thresholds; `champion` when empty.
+   *
+   * @generated from field: string baseline_alias = 2;
+   */
+  baselineAlias: string;
+
+  /**
+   * The thresholds, one per metric, checked in this order.
+   *
+   * @generated from field: repeated loopline.registry.v1.MetricThreshold thresholds = 3;
+   */
+  thresholds: MetricThreshold[];
+};
+
+/**
+ * The rules a model version must meet to be promoted to an alias, like TFX's Evaluator
+ * thresholds: value thresholds on the candidate's metrics, and change thresholds against the
+ * version holding the baseline alias. A policy without thresholds is refused, so a forgotten
+ * configuration can never bless a model.
+ *
+ * @generated from message loopline.registry.v1.PromotionPolicy
+ */
+export type PromotionPolicyJson = {
+  /**
+   * Name of the policy, quoted in evidence and reasons, e.g. `champion-gate`.
+   *
+   * @generated from field: string name = 1;
+   */
+  name?: string;
+
+  /**
+   * The alias whose holder is the baseline of change thresholds; `champion` when empty.
+   *
+   * @generated from field: string baseline_alias = 2;
+   */
+  baselineAlias?: string;
+
+  /**
+   * The thresholds, one per metric, checked in this order.
+   *
+   * @generated from field: repeated loopline.registry.v1.MetricThreshold thresholds = 3;
+   */
+  thresholds?: MetricThresholdJson[];
+};
+
+/**
+ * Describes the message loopline.registry.v1.PromotionPolicy.
+ * Use `create(PromotionPolicySchema)` to create a new message.
+ */
+export const PromotionPolicySchema: GenMessage<PromotionPolicy, {jsonType: PromotionPolicyJson}> = /*@__PURE__*/
+  messageDesc(file_loopline_registry_v1_model_versions, 14);
+
+/**
+ * Thresholds on one metric. Each bound that is set becomes one gate check; change bounds are
+ * skipped when there is no baseline.
+ *
+ * @generated from message loopline.registry.v1.MetricThreshold
+ */
+export type MetricThreshold = Message<"loopline.registry.v1.MetricThreshold"> & {
+  /**
+   * Name of the metric, as in the version's metrics, e.g. `auc`.
+   *
+   * @generated from field: string metric_name = 1;
+   */
+  metricName: string;
+
+  /**
+   * Whether higher or lower values are better; decides the sign of change bounds.
+   *
+   * @generated from field: loopline.registry.v1.GateMetricDirection direction = 2;
+   */
+  direction: GateMetricDirection;
+
+  /**
+   * The candidate's value must be at least this.
+   *
+   * @generated from field: optional double lower_bound = 3;
+   */
+  lowerBound?: number | undefined;
+
+  /**
+   * The candidate's value must be at most this.
+   *
+   * @generated from field: optional double upper_bound = 4;
+   */
+  upperBound?: number | undefined;
+
+  /**
+   * The candidate must beat the baseline by at least this much (absolute, >= 0), in the metric's
+   * direction: `candidate >= baseline + x` when higher is better, `candidate <= baseline - x`
+   * when lower is better.
+   *
+   * @generated from field: optional double min_improvement = 5;
+   */
+  minImprovement?: number | undefined;
+
+  /**
+   * The candidate may be worse than the baseline by at most this much (absolute, >= 0):
+   * `candidate >= baseline - y` when higher is better, `candidate <= baseline + y` when lower is
+   * better.
+   *
+   * @generated from field: optional double max_degradation = 6;
+   */
+  maxDegradation?: number | undefined;
+};
+
+/**
+ * Thresholds on one metric. Each bound that is set becomes one gate check; change bounds are
+ * skipped when there is no baseline.
+ *
+ * @generated from message loopline.registry.v1.MetricThreshold
+ */
+export type MetricThresholdJson = {
+  /**
+   * Name of the metric, as in the version's metrics, e.g. `auc`.
+   *
+   * @generated from field: string metric_name = 1;
+   */
+  metricName?: string;
+
+  /**
+   * Whether higher or lower values are better; decides the sign of change bounds.
+   *
+   * @generated from field: loopline.registry.v1.GateMetricDirection direction = 2;
+   */
+  direction?: GateMetricDirectionJson;
+
+  /**
+   * The candidate's value must be at least this.
+   *
+   * @generated from field: optional double lower_bound = 3;
+   */
+  lowerBound?: number | "NaN" | "Infinity" | "-Infinity";
+
+  /**
+   * The candidate's value must be at most this.
+   *
+   * @generated from field: optional double upper_bound = 4;
+   */
+  upperBound?: number | "NaN" | "Infinity" | "-Infinity";
+
+  /**
+   * The candidate must beat the baseline by at least this much (absolute, >= 0), in the metric's
+   * direction: `candidate >= baseline + x` when higher is better, `candidate <= baseline - x`
+   * when lower is better.
+   *
+   * @generated from field: optional double min_improvement = 5;
+   */
+  minImprovement?: number | "NaN" | "Infinity" | "-Infinity";
+
+  /**
+   * The candidate may be worse than the baseline by at most this much (absolute, >= 0):
+   * `candidate >= baseline - y` when higher is better, `candidate <= baseline + y` when lower is
+   * better.
+   *
+   * @generated from field: optional double max_degradation = 6;
+   */
+  maxDegradation?: number | "NaN" | "Infinity" | "-Infinity";
+};
+
+/**
+ * Describes the message loopline.registry.v1.MetricThreshold.
+ * Use `create(MetricThresholdSchema)` to create a new message.
+ */
+export const MetricThresholdSchema: GenMessage<MetricThreshold, {jsonType: MetricThresholdJson}> = /*@__PURE__*/
+  messageDesc(file_loopline_registry_v1_model_versions, 15);
 
 /**
  * Formats of model files.
@@ -1267,4 +1733,45 @@ export type GateComparatorJson = "GATE_COMPARATOR_UNSPECIFIED" | "GATE_COMPARATO
  */
 export const GateComparatorSchema: GenEnum<GateComparator, GateComparatorJson> = /*@__PURE__*/
   enumDesc(file_loopline_registry_v1_model_versions, 1);
+
+/**
+ * Which way a metric improves.
+ *
+ * @generated from enum loopline.registry.v1.GateMetricDirection
+ */
+export enum GateMetricDirection {
+  /**
+   * Not set; a policy with it is refused.
+   *
+   * @generated from enum value: GATE_METRIC_DIRECTION_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Larger values are better, e.g. AUC, accuracy.
+   *
+   * @generated from enum value: GATE_METRIC_DIRECTION_HIGHER_IS_BETTER = 1;
+   */
+  HIGHER_IS_BETTER = 1,
+
+  /**
+   * Smaller values are better, e.g. log loss, RMSE.
+   *
+   * @generated from enum value: GATE_METRIC_DIRECTION_LOWER_IS_BETTER = 2;
+   */
+  LOWER_IS_BETTER = 2,
+}
+
+/**
+ * Which way a metric improves.
+ *
+ * @generated from enum loopline.registry.v1.GateMetricDirection
+ */
+export type GateMetricDirectionJson = "GATE_METRIC_DIRECTION_UNSPECIFIED" | "GATE_METRIC_DIRECTION_HIGHER_IS_BETTER" | "GATE_METRIC_DIRECTION_LOWER_IS_BETTER";
+
+/**
+ * Describes the enum loopline.registry.v1.GateMetricDirection.
+ */
+export const GateMetricDirectionSchema: GenEnum<GateMetricDirection, GateMetricDirectionJson> = /*@__PURE__*/
+  enumDesc(file_loopline_registry_v1_model_versions, 2);
 

@@ -1,0 +1,50 @@
+// The one place the registry's HTTP API maps errors to responses: `{ error, code, details }` with
+// the status `httpStatusOf` gives each code (400 validation, 404 unknown, 409 illegal state or
+// concurrent change, 503 unavailable, 500 data loss); anything else is 500, logged, message withheld. Applied to the registry's controllers only; the service
+// host has no such filter yet (its health and metrics routes keep Nest's defaults).
+import { Catch, HttpException, Inject, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { httpStatusOf, isLooplineError } from '@loopline/errors';
+import { SERVICE_LOGGER } from '@loopline/service-host';
+import type { Logger } from '@loopline/telemetry';
+
+export interface ErrorBody {
+  readonly error: string;
+  readonly code: string;
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+export function httpErrorOf(error: unknown): { readonly status: number; readonly body: ErrorBody } {
+  if (isLooplineError(error)) {
+    return { status: httpStatusOf(error.code), body: { error: error.message, code: error.code, details: error.details } };
+  }
+  if (error instanceof HttpException) {
+    const response = error.getResponse();
+    const message = typeof response === 'string' ? response : ((response as { message?: unknown }).message ?? error.message);
+    return { status: error.getStatus(), body: { error: Array.isArray(message) ? message.join('; ') : String(message), code: 'HTTP' } };
+  }
+  // Fastify and its plugins (body parsing, multipart) raise errors carrying a 4xx statusCode.
+  const statusCode = (error as { statusCode?: unknown } | undefined)?.statusCode;
+  if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
+    return { status: statusCode, body: { error: (error as Error).message, code: 'HTTP' } };
+  }
+  // Anything else is a bug: reported (and logged by the filter) without its message.
+  return { status: 500, body: { error: 'internal error', code: 'INTERNAL' } };
+}
+
+@Catch()
+export class HttpErrorFilter implements ExceptionFilter {
+  constructor(@Inject(SERVICE_LOGGER) private readonly logger: Logger) {}
+
+  catch(error: unknown, host: ArgumentsHost): void {
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const { status, body } = httpErrorOf(error);
+    if (status >= 500) this.logger.error({ err: error, status }, 'registry request failed');
+    if (reply.sent) {
+      // A streamed response already began: the only honest signal left is to cut it off.
+      reply.raw.destroy(error instanceof Error ? error : undefined);
+      return;
+    }
+    void reply.status(status).header('content-type', 'application/json; charset=utf-8').send(body);
+  }
+}

@@ -10,7 +10,6 @@ import { RegistryApplication } from './application/registry-application';
 import { RegistryGrpcController } from './adapters/grpc/registry.grpc.controller';
 import { GrpcErrorFilter } from './adapters/grpc/grpc-errors';
 import { AliasesController } from './adapters/http/aliases.controller';
-import { HttpErrorFilter } from './adapters/http/http-error.filter';
 import { RegistryHttpSetup } from './adapters/http/http-setup';
 import { ModelsController } from './adapters/http/models.controller';
 import { VersionsController } from './adapters/http/versions.controller';
@@ -92,7 +91,6 @@ class RegistryLifecycle implements OnApplicationBootstrap, BeforeApplicationShut
         new ModelVersionRegistration({ application, uploads, artifacts, validator, maxProfileBytes: settings.maxMetadataBytes }),
       inject: [RegistryApplication, UPLOAD_AREA, ARTIFACT_STORE, IsolatedOnnxValidator, REGISTRY_SETTINGS],
     },
-    HttpErrorFilter,
     GrpcErrorFilter,
     RegistryHttpSetup,
     RegistryLifecycle,

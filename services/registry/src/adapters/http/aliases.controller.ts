@@ -1,16 +1,14 @@
-import { Body, Controller, Delete, Get, Headers, Inject, Param, Put, Query, UseFilters } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, Inject, Param, Put, Query } from '@nestjs/common';
 import { ApiBody, ApiHeader, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ValidationError } from '@loopline/errors';
 import { RegistryApplication } from '../../application/registry-application';
 import { contextWithActor, type Headers as RequestHeaders } from './http-context';
-import { HttpErrorFilter } from './http-error.filter';
 import { aliasBodySchema, aliasMoveSchema, aliasResolutionSchema, changeBodySchema, errorSchema } from './openapi-schemas';
 import { actorHeader } from './request-context';
 import { changeBody, parseBody, setAliasBody } from './request-schemas';
 
 @ApiTags('aliases')
 @ApiHeader({ name: actorHeader, required: false, description: 'who acts, e.g. user:alice; "anonymous" when absent' })
-@UseFilters(HttpErrorFilter)
 @Controller('v1/models/:name/aliases')
 export class AliasesController {
   constructor(@Inject(RegistryApplication) private readonly registry: RegistryApplication) {}

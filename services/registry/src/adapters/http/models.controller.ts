@@ -1,8 +1,7 @@
-import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Put, UseFilters } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Put } from '@nestjs/common';
 import { ApiBody, ApiHeader, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { RegistryApplication } from '../../application/registry-application';
 import { actorHeader } from './request-context';
-import { HttpErrorFilter } from './http-error.filter';
 import { createModelSchema, errorSchema, historySchema, modelListSchema, modelSchema, policySchema } from './openapi-schemas';
 import { presentHistoryEvent, presentModel, presentSummary } from './presenters';
 import { contextWithActor, type Headers as RequestHeaders } from './http-context';
@@ -10,7 +9,6 @@ import { createModelBody, parseBody, policyBody, toPolicy } from './request-sche
 
 @ApiTags('models')
 @ApiHeader({ name: actorHeader, required: false, description: 'who acts, e.g. user:alice; "anonymous" when absent' })
-@UseFilters(HttpErrorFilter)
 @Controller('v1/models')
 export class ModelsController {
   constructor(@Inject(RegistryApplication) private readonly registry: RegistryApplication) {}

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Req, Res, UseFilters } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiHeader, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Multipart } from '@fastify/multipart';
@@ -12,7 +12,6 @@ import { RegistryApplication } from '../../application/registry-application';
 import { assertModelName } from '../../domain/registered-model/rules';
 import { ARTIFACT_STORE, REGISTRY_SETTINGS, UPLOAD_AREA } from '../tokens';
 import { contextWithActor, versionParam, type Headers as RequestHeaders } from './http-context';
-import { HttpErrorFilter } from './http-error.filter';
 import {
   changeBodySchema,
   errorSchema,
@@ -32,7 +31,6 @@ export const idempotencyHeader = 'idempotency-key';
 
 @ApiTags('versions')
 @ApiHeader({ name: actorHeader, required: false, description: 'who acts, e.g. user:alice; "anonymous" when absent' })
-@UseFilters(HttpErrorFilter)
 @Controller('v1/models/:name/versions')
 export class VersionsController {
   constructor(

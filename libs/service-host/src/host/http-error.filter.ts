@@ -1,11 +1,12 @@
-// The one place the registry's HTTP API maps errors to responses: `{ error, code, details }` with
-// the status `httpStatusOf` gives each code (400 validation, 404 unknown, 409 illegal state or
-// concurrent change, 503 unavailable, 500 data loss); anything else is 500, logged, message withheld. Applied to the registry's controllers only; the service
-// host has no such filter yet (its health and metrics routes keep Nest's defaults).
-import { Catch, HttpException, Inject, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+// The one place a service's HTTP API maps errors to responses: `{ error, code, details }` with the
+// status `httpStatusOf` gives each code (400 validation, 404 unknown, 409 illegal state or
+// concurrent change, 503 unavailable, 500 data loss); Fastify's own 4xx (body parsing, multipart,
+// size limits) keep their status in the same shape; anything else is 500, logged, message
+// withheld. Installed globally by the host; gRPC calls pass through to Nest's RPC handling.
+import { Catch, HttpException, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import { BaseRpcExceptionFilter } from '@nestjs/microservices';
 import type { FastifyReply } from 'fastify';
 import { httpStatusOf, isLooplineError } from '@loopline/errors';
-import { SERVICE_LOGGER } from '@loopline/service-host';
 import type { Logger } from '@loopline/telemetry';
 
 export interface ErrorBody {
@@ -34,17 +35,21 @@ export function httpErrorOf(error: unknown): { readonly status: number; readonly
 
 @Catch()
 export class HttpErrorFilter implements ExceptionFilter {
-  constructor(@Inject(SERVICE_LOGGER) private readonly logger: Logger) {}
+  private readonly rpc = new BaseRpcExceptionFilter();
 
-  catch(error: unknown, host: ArgumentsHost): void {
+  constructor(private readonly logger: Logger) {}
+
+  catch(error: unknown, host: ArgumentsHost): unknown {
+    if (host.getType() !== 'http') return this.rpc.catch(error, host);
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const { status, body } = httpErrorOf(error);
-    if (status >= 500) this.logger.error({ err: error, status }, 'registry request failed');
+    if (status >= 500) this.logger.error({ err: error, status }, 'request failed');
     if (reply.sent) {
       // A streamed response already began: the only honest signal left is to cut it off.
       reply.raw.destroy(error instanceof Error ? error : undefined);
-      return;
+      return undefined;
     }
     void reply.status(status).header('content-type', 'application/json; charset=utf-8').send(body);
+    return undefined;
   }
 }

@@ -15,20 +15,24 @@ import { createTestDatabase, eventually, freePort, testInfra, uniqueName } from 
 
 const root = resolve(__dirname, '..');
 
-type Dependency = 'postgres' | 'kafka' | 'clickhouse';
+type Dependency = 'postgres' | 'kafka' | 'clickhouse' | 'models';
 
-/** What each service must find before it calls itself ready (DESIGN.md: who owns what). */
-const services: readonly { readonly name: ServiceName; readonly dependencies: readonly Dependency[] }[] = [
+/**
+ * What each service must find before it calls itself ready (DESIGN.md: who owns what), as the
+ * names of its readiness checks. Serving owns nothing durable: it is ready once it has loaded
+ * what the registry says to serve, so its row starts a real registry first.
+ */
+const services: readonly { readonly name: ServiceName; readonly dependencies: readonly Dependency[]; readonly needsRegistry?: boolean }[] = [
   { name: 'ingestion', dependencies: ['postgres', 'kafka'] },
   { name: 'feature-store', dependencies: ['postgres', 'kafka', 'clickhouse'] },
   { name: 'orchestration', dependencies: ['postgres', 'kafka'] },
   { name: 'training', dependencies: ['postgres', 'kafka'] },
   { name: 'registry', dependencies: ['postgres', 'kafka'] },
-  { name: 'serving', dependencies: ['kafka'] },
+  { name: 'serving', dependencies: ['models'], needsRegistry: true },
   { name: 'monitoring', dependencies: ['postgres', 'kafka', 'clickhouse'] },
 ];
 
-const dependencyNames: Record<Dependency, string> = { postgres: 'Postgres', kafka: 'Kafka', clickhouse: 'ClickHouse' };
+const dependencyNames: Record<Dependency, string> = { postgres: 'Postgres', kafka: 'Kafka', clickhouse: 'ClickHouse', models: 'the models the registry names' };
 
 const bootDeadlineMs = 20_000;
 const exitDeadlineMs = 15_000;
@@ -121,9 +125,10 @@ function describeDependencies(dependencies: readonly Dependency[]): string {
 }
 
 describe('services boot', () => {
-  for (const { name, dependencies } of services) {
+  for (const { name, dependencies, needsRegistry } of services) {
     describe(`${name} service`, () => {
       let service: ServiceProcess | undefined;
+      let registry: ServiceProcess | undefined;
 
       before(async () => {
         const infra = testInfra();
@@ -132,10 +137,21 @@ describe('services boot', () => {
           LOOPLINE_DATA_DIR: join(infra.dataDir, uniqueName(`boot_${name}`)),
         };
         if (dependencies.includes('postgres')) env.LOOPLINE_POSTGRES_URL = await createTestDatabase(`boot_${name}`, infra);
+        if (needsRegistry) {
+          registry = await spawnService('registry', {
+            LOOPLINE_KAFKA_BROKERS: env.LOOPLINE_KAFKA_BROKERS,
+            LOOPLINE_DATA_DIR: env.LOOPLINE_DATA_DIR,
+            LOOPLINE_POSTGRES_URL: await createTestDatabase('boot_registry_for_serving', infra),
+          });
+          env.LOOPLINE_REGISTRY_URL = registry.baseUrl;
+        }
         service = await spawnService(name, env);
       });
 
-      after(() => killIfRunning(service));
+      after(() => {
+        killIfRunning(service);
+        killIfRunning(registry);
+      });
 
       it(`reports ready when ${describeDependencies(dependencies)}`, async () => {
         const running = service!;

@@ -1,10 +1,4 @@
 import { bootstrapService } from '@loopline/service-host';
-import manifest from '../package.json';
-import { loadConfig } from './config';
+import { servingService } from './service';
 
-void bootstrapService({
-  manifest,
-  loadConfig,
-  dependencies: ['kafka'],
-  loadModule: () => import('./serving.module').then((m) => m.ServingModule),
-});
+void bootstrapService(servingService);

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadPlatformConfig, type PlatformConfig } from '@loopline/config';
 import { InfrastructureError } from '@loopline/infra';
+import { runFeaturesCommand } from './features-command';
 import { platformStatus, startPlatform, stopPlatform } from './local-platform';
 import { LogTail } from './log-tail';
 
@@ -13,6 +14,7 @@ commands:
             listens and stream their logs; Ctrl-C stops everything
   down      stop everything a previous \`loopline up\` left running
   status    show each component's state, pid and address
+  features  plan|apply feature definitions, get online features (\`loopline features -h\`)
 
 options:
   --data-dir <folder>   where data, logs and pid files live (default: .loopline, or LOOPLINE_DATA_DIR)
@@ -72,6 +74,7 @@ async function up(config: PlatformConfig, detach: boolean): Promise<number> {
 }
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'features') return runFeaturesCommand(argv.slice(1));
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,

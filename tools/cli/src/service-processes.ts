@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import { defaultPorts, envPrefix, type PlatformConfig, type ServiceName } from '@loopline/config';
+import { defaultPorts, envPrefix, serviceNames, type PlatformConfig, type ServiceName } from '@loopline/config';
 import type { ComponentSpec, InfrastructureLayout } from '@loopline/infra';
 
 const repositoryRoot = resolve(__dirname, '..', '..', '..');
@@ -15,6 +15,11 @@ export function servicePorts(service: ServiceName, env: NodeJS.ProcessEnv): { ht
     http: Number(env[`${prefix}HTTP_PORT`] ?? defaultPorts[service].http),
     grpc: Number(env[`${prefix}GRPC_PORT`] ?? defaultPorts[service].grpc),
   };
+}
+
+/** `LOOPLINE_<SERVICE>_URL` of every service, so each finds the others wherever their ports are. */
+function serviceUrls(host: string, env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(serviceNames.map((service) => [`${envPrefix(service)}URL`, `http://${host}:${servicePorts(service, env).http}`]));
 }
 
 export async function serviceReady(host: string, httpPort: number): Promise<boolean> {
@@ -53,6 +58,7 @@ export function serviceComponent(
       cwd: repositoryRoot,
       env: {
         ...env,
+        ...serviceUrls(config.host, env),
         SWC_NODE_PROJECT: join(repositoryRoot, 'tsconfig.json'),
         LOOPLINE_HOST: config.host,
         LOOPLINE_DATA_DIR: layout.root,

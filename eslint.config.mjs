@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint';
 
 const frameworkPackages = [
   '@nestjs/*', 'kafkajs', 'pg', 'typeorm', '@grpc/*', '@clickhouse/*', 'chdb', 'onnxruntime-node',
-  'fastify', 'pino', '@opentelemetry/*', '@loopline/messaging', '@loopline/eventsourcing/postgres',
+  'fastify', 'pino', '@opentelemetry/*', '@loopline/messaging', '@loopline/infra', '@loopline/artifacts',
 ];
 
 export default [
@@ -41,8 +41,8 @@ export default [
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
-    // Tests of any project may use the shared test helpers; production code of a platform lib may not.
-    files: ['**/*.spec.ts'],
+    // Tests (and their helpers under test/) may use the shared test helpers; production code of a platform lib may not.
+    files: ['**/*.spec.ts', '**/test/**/*.ts'],
     rules: {
       '@nx/enforce-module-boundaries': ['error', {
         enforceBuildableLibDependency: false,

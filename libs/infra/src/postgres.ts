@@ -164,7 +164,10 @@ function initialiseCluster(
   credentials: Credentials,
   log: (line: string) => void,
 ): void {
-  mkdirSync(identity.dataDir, { recursive: true, mode: 0o700 });
+  // The parent must stay traversable by the postgres user (it holds the password file); only the
+  // cluster folder itself is private. A recursive mkdir would give every new parent mode 0700.
+  mkdirSync(dirname(identity.dataDir), { recursive: true, mode: 0o755 });
+  mkdirSync(identity.dataDir, { mode: 0o700 });
   if (identity.uid !== undefined && identity.gid !== undefined) chownSync(identity.dataDir, identity.uid, identity.gid);
   const pwfile = join(dirname(identity.dataDir), `.pwfile-${process.pid}`);
   writeFileSync(pwfile, credentials.password + '\n', { mode: 0o600 });

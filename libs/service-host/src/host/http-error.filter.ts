@@ -15,12 +15,16 @@ export interface ErrorBody {
   readonly details?: Readonly<Record<string, unknown>>;
 }
 
-export function httpErrorOf(error: unknown): { readonly status: number; readonly body: ErrorBody } {
+export function httpErrorOf(error: unknown): { readonly status: number; readonly body: ErrorBody | object } {
   if (isLooplineError(error)) {
     return { status: httpStatusOf(error.code), body: { error: error.message, code: error.code, details: error.details } };
   }
   if (error instanceof HttpException) {
     const response = error.getResponse();
+    // A handler that built its own body (readiness reports, protocol errors) keeps it as it is.
+    if (typeof response === 'object' && !('statusCode' in response && 'message' in response)) {
+      return { status: error.getStatus(), body: response };
+    }
     const message = typeof response === 'string' ? response : ((response as { message?: unknown }).message ?? error.message);
     return { status: error.getStatus(), body: { error: Array.isArray(message) ? message.join('; ') : String(message), code: 'HTTP' } };
   }

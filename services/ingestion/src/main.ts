@@ -1,10 +1,4 @@
 import { bootstrapService } from '@loopline/service-host';
-import manifest from '../package.json';
-import { loadConfig } from './config';
+import { ingestionService } from './ingestion-service';
 
-void bootstrapService({
-  manifest,
-  loadConfig,
-  dependencies: ['postgres', 'kafka'],
-  loadModule: () => import('./ingestion.module').then((m) => m.IngestionModule),
-});
+void bootstrapService(ingestionService());

@@ -10,6 +10,7 @@ export * from "./loopline/ingestion/v1/dataset_versions_pb";
 export * from "./loopline/ingestion/v1/ingestion_service_pb";
 export * from "./loopline/monitoring/v1/alerts_pb";
 export * from "./loopline/monitoring/v1/labels_pb";
+export * from "./loopline/orchestration/v1/orchestration_service_pb";
 export * from "./loopline/orchestration/v1/pipeline_runs_pb";
 export * from "./loopline/orchestration/v1/step_kind_pb";
 export * from "./loopline/orchestration/v1/task_commands_pb";

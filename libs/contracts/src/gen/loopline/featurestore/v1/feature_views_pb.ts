@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file loopline/featurestore/v1/feature_views.proto.
  */
 export const file_loopline_featurestore_v1_feature_views: GenFile = /*@__PURE__*/
-  fileDesc("Cixsb29wbGluZS9mZWF0dXJlc3RvcmUvdjEvZmVhdHVyZV92aWV3cy5wcm90bxIYbG9vcGxpbmUuZmVhdHVyZXN0b3JlLnYxIv8CChJGZWF0dXJlVmlld0FwcGxpZWQSEQoJdmlld19uYW1lGAEgASgJEhQKDHZpZXdfdmVyc2lvbhgCIAEoDRIXCg9kZWZpbml0aW9uX2hhc2gYAyABKAkSHQoVcHJldmlvdXNfdmlld192ZXJzaW9uGAQgASgNEhQKDGVudGl0eV9uYW1lcxgFIAMoCRI3CghmZWF0dXJlcxgGIAMoCzIlLmxvb3BsaW5lLmZlYXR1cmVzdG9yZS52MS5GZWF0dXJlU3BlYxITCgtzb3VyY2VfbmFtZRgHIAEoCRIYChB0aW1lc3RhbXBfY29sdW1uGAggASgJEiYKA3R0bBgJIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIOCgZvbmxpbmUYCiABKAgSEwoLZGVzY3JpcHRpb24YCyABKAkSDQoFYWN0b3IYDCABKAkSLgoKYXBwbGllZF9hdBgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAicAoLRmVhdHVyZVNwZWMSDAoEbmFtZRgBIAEoCRI+Cgp2YWx1ZV90eXBlGAIgASgOMioubG9vcGxpbmUuZmVhdHVyZXN0b3JlLnYxLkZlYXR1cmVWYWx1ZVR5cGUSEwoLZGVzY3JpcHRpb24YAyABKAkq0QEKEEZlYXR1cmVWYWx1ZVR5cGUSIgoeRkVBVFVSRV9WQUxVRV9UWVBFX1VOU1BFQ0lGSUVEEAASHAoYRkVBVFVSRV9WQUxVRV9UWVBFX0lOVDY0EAESHQoZRkVBVFVSRV9WQUxVRV9UWVBFX0RPVUJMRRACEh0KGUZFQVRVUkVfVkFMVUVfVFlQRV9TVFJJTkcQAxIbChdGRUFUVVJFX1ZBTFVFX1RZUEVfQk9PTBAEEiAKHEZFQVRVUkVfVkFMVUVfVFlQRV9USU1FU1RBTVAQBWIGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("Cixsb29wbGluZS9mZWF0dXJlc3RvcmUvdjEvZmVhdHVyZV92aWV3cy5wcm90bxIYbG9vcGxpbmUuZmVhdHVyZXN0b3JlLnYxIv8CChJGZWF0dXJlVmlld0FwcGxpZWQSEQoJdmlld19uYW1lGAEgASgJEhQKDHZpZXdfdmVyc2lvbhgCIAEoDRIXCg9kZWZpbml0aW9uX2hhc2gYAyABKAkSHQoVcHJldmlvdXNfdmlld192ZXJzaW9uGAQgASgNEhQKDGVudGl0eV9uYW1lcxgFIAMoCRI3CghmZWF0dXJlcxgGIAMoCzIlLmxvb3BsaW5lLmZlYXR1cmVzdG9yZS52MS5GZWF0dXJlU3BlYxITCgtzb3VyY2VfbmFtZRgHIAEoCRIYChB0aW1lc3RhbXBfY29sdW1uGAggASgJEiYKA3R0bBgJIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIOCgZvbmxpbmUYCiABKAgSEwoLZGVzY3JpcHRpb24YCyABKAkSDQoFYWN0b3IYDCABKAkSLgoKYXBwbGllZF9hdBgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi8wEKC0ZlYXR1cmVTcGVjEgwKBG5hbWUYASABKAkSPgoKdmFsdWVfdHlwZRgCIAEoDjIqLmxvb3BsaW5lLmZlYXR1cmVzdG9yZS52MS5GZWF0dXJlVmFsdWVUeXBlEhMKC2Rlc2NyaXB0aW9uGAMgASgJEhIKCmV4cHJlc3Npb24YBCABKAkSQgoLYWdncmVnYXRpb24YBSABKA4yLS5sb29wbGluZS5mZWF0dXJlc3RvcmUudjEuQWdncmVnYXRpb25GdW5jdGlvbhIpCgZ3aW5kb3cYBiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24q1AEKE0FnZ3JlZ2F0aW9uRnVuY3Rpb24SJAogQUdHUkVHQVRJT05fRlVOQ1RJT05fVU5TUEVDSUZJRUQQABIeChpBR0dSRUdBVElPTl9GVU5DVElPTl9DT1VOVBABEhwKGEFHR1JFR0FUSU9OX0ZVTkNUSU9OX1NVTRACEh0KGUFHR1JFR0FUSU9OX0ZVTkNUSU9OX01FQU4QAxIcChhBR0dSRUdBVElPTl9GVU5DVElPTl9NSU4QBBIcChhBR0dSRUdBVElPTl9GVU5DVElPTl9NQVgQBSrRAQoQRmVhdHVyZVZhbHVlVHlwZRIiCh5GRUFUVVJFX1ZBTFVFX1RZUEVfVU5TUEVDSUZJRUQQABIcChhGRUFUVVJFX1ZBTFVFX1RZUEVfSU5UNjQQARIdChlGRUFUVVJFX1ZBTFVFX1RZUEVfRE9VQkxFEAISHQoZRkVBVFVSRV9WQUxVRV9UWVBFX1NUUklORxADEhsKF0ZFQVRVUkVfVkFMVUVfVFlQRV9CT09MEAQSIAocRkVBVFVSRV9WQUxVRV9UWVBFX1RJTUVTVEFNUBAFYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * A new version of a feature view definition was applied. Definitions live as code in the user's
@@ -256,6 +256,29 @@ export type FeatureSpec = Message<"loopline.featurestore.v1.FeatureSpec"> & {
    * @generated from field: string description = 3;
    */
   description: string;
+
+  /**
+   * Expression over source columns that computes the feature (or, for an aggregation, the value
+   * aggregated), in Loopline's expression language, e.g. `delay > 15` or `hour(date)`.
+   *
+   * @generated from field: string expression = 4;
+   */
+  expression: string;
+
+  /**
+   * Aggregation of `expression` per entity over `window`; unspecified for a row-level feature.
+   *
+   * @generated from field: loopline.featurestore.v1.AggregationFunction aggregation = 5;
+   */
+  aggregation: AggregationFunction;
+
+  /**
+   * Length of the aggregation window, which covers the source rows of the entity with event time
+   * in [t - window, t) for a feature row at time t; unset for a row-level feature.
+   *
+   * @generated from field: google.protobuf.Duration window = 6;
+   */
+  window?: Duration | undefined;
 };
 
 /**
@@ -284,6 +307,29 @@ export type FeatureSpecJson = {
    * @generated from field: string description = 3;
    */
   description?: string;
+
+  /**
+   * Expression over source columns that computes the feature (or, for an aggregation, the value
+   * aggregated), in Loopline's expression language, e.g. `delay > 15` or `hour(date)`.
+   *
+   * @generated from field: string expression = 4;
+   */
+  expression?: string;
+
+  /**
+   * Aggregation of `expression` per entity over `window`; unspecified for a row-level feature.
+   *
+   * @generated from field: loopline.featurestore.v1.AggregationFunction aggregation = 5;
+   */
+  aggregation?: AggregationFunctionJson;
+
+  /**
+   * Length of the aggregation window, which covers the source rows of the entity with event time
+   * in [t - window, t) for a feature row at time t; unset for a row-level feature.
+   *
+   * @generated from field: google.protobuf.Duration window = 6;
+   */
+  window?: DurationJson;
 };
 
 /**
@@ -292,6 +338,68 @@ export type FeatureSpecJson = {
  */
 export const FeatureSpecSchema: GenMessage<FeatureSpec, {jsonType: FeatureSpecJson}> = /*@__PURE__*/
   messageDesc(file_loopline_featurestore_v1_feature_views, 1);
+
+/**
+ * Aggregations a feature can compute per entity over a time window.
+ *
+ * @generated from enum loopline.featurestore.v1.AggregationFunction
+ */
+export enum AggregationFunction {
+  /**
+   * Not an aggregation: the feature is computed from each row.
+   *
+   * @generated from enum value: AGGREGATION_FUNCTION_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Number of rows whose value is not null.
+   *
+   * @generated from enum value: AGGREGATION_FUNCTION_COUNT = 1;
+   */
+  COUNT = 1,
+
+  /**
+   * Sum of the values.
+   *
+   * @generated from enum value: AGGREGATION_FUNCTION_SUM = 2;
+   */
+  SUM = 2,
+
+  /**
+   * Arithmetic mean of the values; null over an empty window.
+   *
+   * @generated from enum value: AGGREGATION_FUNCTION_MEAN = 3;
+   */
+  MEAN = 3,
+
+  /**
+   * Smallest value; null over an empty window.
+   *
+   * @generated from enum value: AGGREGATION_FUNCTION_MIN = 4;
+   */
+  MIN = 4,
+
+  /**
+   * Largest value; null over an empty window.
+   *
+   * @generated from enum value: AGGREGATION_FUNCTION_MAX = 5;
+   */
+  MAX = 5,
+}
+
+/**
+ * Aggregations a feature can compute per entity over a time window.
+ *
+ * @generated from enum loopline.featurestore.v1.AggregationFunction
+ */
+export type AggregationFunctionJson = "AGGREGATION_FUNCTION_UNSPECIFIED" | "AGGREGATION_FUNCTION_COUNT" | "AGGREGATION_FUNCTION_SUM" | "AGGREGATION_FUNCTION_MEAN" | "AGGREGATION_FUNCTION_MIN" | "AGGREGATION_FUNCTION_MAX";
+
+/**
+ * Describes the enum loopline.featurestore.v1.AggregationFunction.
+ */
+export const AggregationFunctionSchema: GenEnum<AggregationFunction, AggregationFunctionJson> = /*@__PURE__*/
+  enumDesc(file_loopline_featurestore_v1_feature_views, 0);
 
 /**
  * Types of feature values.
@@ -353,5 +461,5 @@ export type FeatureValueTypeJson = "FEATURE_VALUE_TYPE_UNSPECIFIED" | "FEATURE_V
  * Describes the enum loopline.featurestore.v1.FeatureValueType.
  */
 export const FeatureValueTypeSchema: GenEnum<FeatureValueType, FeatureValueTypeJson> = /*@__PURE__*/
-  enumDesc(file_loopline_featurestore_v1_feature_views, 0);
+  enumDesc(file_loopline_featurestore_v1_feature_views, 1);
 

@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file loopline/ingestion/v1/dataset_versions.proto.
  */
 export const file_loopline_ingestion_v1_dataset_versions: GenFile = /*@__PURE__*/
-  fileDesc("Cixsb29wbGluZS9pbmdlc3Rpb24vdjEvZGF0YXNldF92ZXJzaW9ucy5wcm90bxIVbG9vcGxpbmUuaW5nZXN0aW9uLnYxIqcDChVEYXRhc2V0VmVyc2lvbkNyZWF0ZWQSEwoLc291cmNlX25hbWUYASABKAkSGgoSZGF0YXNldF92ZXJzaW9uX2lkGAIgASgJEiMKG3ByZXZpb3VzX2RhdGFzZXRfdmVyc2lvbl9pZBgDIAEoCRIWCg5zY2hlbWFfdmVyc2lvbhgEIAEoDRIRCglyb3dfY291bnQYBSABKAMSEgoKc2l6ZV9ieXRlcxgGIAEoAxI0CgZmb3JtYXQYByABKA4yJC5sb29wbGluZS5pbmdlc3Rpb24udjEuRGF0YXNldEZvcm1hdBIUCgxhcnRpZmFjdF91cmkYCCABKAkSPwoQZXZlbnRfdGltZV9yYW5nZRgJIAEoCzIlLmxvb3BsaW5lLmluZ2VzdGlvbi52MS5FdmVudFRpbWVSYW5nZRI8Cgp2YWxpZGF0aW9uGAogASgLMigubG9vcGxpbmUuaW5nZXN0aW9uLnYxLlZhbGlkYXRpb25TdW1tYXJ5Ei4KCmNyZWF0ZWRfYXQYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIp4CChZEYXRhc2V0VmVyc2lvblJlamVjdGVkEhMKC3NvdXJjZV9uYW1lGAEgASgJEhoKEmRhdGFzZXRfdmVyc2lvbl9pZBgCIAEoCRIjChtwcmV2aW91c19kYXRhc2V0X3ZlcnNpb25faWQYAyABKAkSFgoOc2NoZW1hX3ZlcnNpb24YBCABKA0SEQoJcm93X2NvdW50GAUgASgDEhQKDGFydGlmYWN0X3VyaRgGIAEoCRI8Cgp2YWxpZGF0aW9uGAcgASgLMigubG9vcGxpbmUuaW5nZXN0aW9uLnYxLlZhbGlkYXRpb25TdW1tYXJ5Ei8KC3JlamVjdGVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKgAQoRVmFsaWRhdGlvblN1bW1hcnkSGAoQY2hlY2tzX2V2YWx1YXRlZBgBIAEoDRITCgtlcnJvcl9jb3VudBgCIAEoDRIVCg13YXJuaW5nX2NvdW50GAMgASgNEjEKCWFub21hbGllcxgEIAMoCzIeLmxvb3BsaW5lLmluZ2VzdGlvbi52MS5Bbm9tYWx5EhIKCnJlcG9ydF91cmkYBSABKAki2gEKB0Fub21hbHkSMAoEa2luZBgBIAEoDjIiLmxvb3BsaW5lLmluZ2VzdGlvbi52MS5Bbm9tYWx5S2luZBI4CghzZXZlcml0eRgCIAEoDjImLmxvb3BsaW5lLmluZ2VzdGlvbi52MS5Bbm9tYWx5U2V2ZXJpdHkSDgoGY29sdW1uGAMgASgJEhMKC2Rlc2NyaXB0aW9uGAQgASgJEhAKCGV4cGVjdGVkGAUgASgJEhAKCG9ic2VydmVkGAYgASgJEhoKEmFmZmVjdGVkX3Jvd19jb3VudBgHIAEoAyJkCg5FdmVudFRpbWVSYW5nZRIpCgVzdGFydBgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASJwoDZW5kGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCrwAgoLQW5vbWFseUtpbmQSHAoYQU5PTUFMWV9LSU5EX1VOU1BFQ0lGSUVEEAASGwoXQU5PTUFMWV9LSU5EX1VOUkVBREFCTEUQARIWChJBTk9NQUxZX0tJTkRfRU1QVFkQAhIfChtBTk9NQUxZX0tJTkRfTUlTU0lOR19DT0xVTU4QAxIiCh5BTk9NQUxZX0tJTkRfVU5FWFBFQ1RFRF9DT0xVTU4QBBIeChpBTk9NQUxZX0tJTkRfVFlQRV9NSVNNQVRDSBAFEh8KG0FOT01BTFlfS0lORF9UT09fTUFOWV9OVUxMUxAGEh0KGUFOT01BTFlfS0lORF9PVVRfT0ZfUkFOR0UQBxIhCh1BTk9NQUxZX0tJTkRfVU5LTk9XTl9DQVRFR09SWRAIEiEKHUFOT01BTFlfS0lORF9ST1dfQ09VTlRfQ0hBTkdFEAkSIwofQU5PTUFMWV9LSU5EX0RJU1RSSUJVVElPTl9TSElGVBAKKm0KD0Fub21hbHlTZXZlcml0eRIgChxBTk9NQUxZX1NFVkVSSVRZX1VOU1BFQ0lGSUVEEAASHAoYQU5PTUFMWV9TRVZFUklUWV9XQVJOSU5HEAESGgoWQU5PTUFMWV9TRVZFUklUWV9FUlJPUhACKoIBCg1EYXRhc2V0Rm9ybWF0Eh4KGkRBVEFTRVRfRk9STUFUX1VOU1BFQ0lGSUVEEAASGgoWREFUQVNFVF9GT1JNQVRfUEFSUVVFVBABEhYKEkRBVEFTRVRfRk9STUFUX0NTVhACEh0KGURBVEFTRVRfRk9STUFUX0pTT05fTElORVMQA2IGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("Cixsb29wbGluZS9pbmdlc3Rpb24vdjEvZGF0YXNldF92ZXJzaW9ucy5wcm90bxIVbG9vcGxpbmUuaW5nZXN0aW9uLnYxIpEEChVEYXRhc2V0VmVyc2lvbkNyZWF0ZWQSEwoLc291cmNlX25hbWUYASABKAkSGgoSZGF0YXNldF92ZXJzaW9uX2lkGAIgASgJEiMKG3ByZXZpb3VzX2RhdGFzZXRfdmVyc2lvbl9pZBgDIAEoCRIWCg5zY2hlbWFfdmVyc2lvbhgEIAEoDRIRCglyb3dfY291bnQYBSABKAMSEgoKc2l6ZV9ieXRlcxgGIAEoAxI0CgZmb3JtYXQYByABKA4yJC5sb29wbGluZS5pbmdlc3Rpb24udjEuRGF0YXNldEZvcm1hdBIUCgxhcnRpZmFjdF91cmkYCCABKAkSPwoQZXZlbnRfdGltZV9yYW5nZRgJIAEoCzIlLmxvb3BsaW5lLmluZ2VzdGlvbi52MS5FdmVudFRpbWVSYW5nZRI8Cgp2YWxpZGF0aW9uGAogASgLMigubG9vcGxpbmUuaW5nZXN0aW9uLnYxLlZhbGlkYXRpb25TdW1tYXJ5Ei4KCmNyZWF0ZWRfYXQYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjUKB2NvbHVtbnMYDCADKAsyJC5sb29wbGluZS5pbmdlc3Rpb24udjEuRGF0YXNldENvbHVtbhIZChFldmVudF90aW1lX2NvbHVtbhgNIAEoCRIWCg5lbnRpdHlfY29sdW1ucxgOIAMoCSJgCg1EYXRhc2V0Q29sdW1uEgwKBG5hbWUYASABKAkSLwoEdHlwZRgCIAEoDjIhLmxvb3BsaW5lLmluZ2VzdGlvbi52MS5Db2x1bW5UeXBlEhAKCG51bGxhYmxlGAMgASgIIp4CChZEYXRhc2V0VmVyc2lvblJlamVjdGVkEhMKC3NvdXJjZV9uYW1lGAEgASgJEhoKEmRhdGFzZXRfdmVyc2lvbl9pZBgCIAEoCRIjChtwcmV2aW91c19kYXRhc2V0X3ZlcnNpb25faWQYAyABKAkSFgoOc2NoZW1hX3ZlcnNpb24YBCABKA0SEQoJcm93X2NvdW50GAUgASgDEhQKDGFydGlmYWN0X3VyaRgGIAEoCRI8Cgp2YWxpZGF0aW9uGAcgASgLMigubG9vcGxpbmUuaW5nZXN0aW9uLnYxLlZhbGlkYXRpb25TdW1tYXJ5Ei8KC3JlamVjdGVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKgAQoRVmFsaWRhdGlvblN1bW1hcnkSGAoQY2hlY2tzX2V2YWx1YXRlZBgBIAEoDRITCgtlcnJvcl9jb3VudBgCIAEoDRIVCg13YXJuaW5nX2NvdW50GAMgASgNEjEKCWFub21hbGllcxgEIAMoCzIeLmxvb3BsaW5lLmluZ2VzdGlvbi52MS5Bbm9tYWx5EhIKCnJlcG9ydF91cmkYBSABKAki2gEKB0Fub21hbHkSMAoEa2luZBgBIAEoDjIiLmxvb3BsaW5lLmluZ2VzdGlvbi52MS5Bbm9tYWx5S2luZBI4CghzZXZlcml0eRgCIAEoDjImLmxvb3BsaW5lLmluZ2VzdGlvbi52MS5Bbm9tYWx5U2V2ZXJpdHkSDgoGY29sdW1uGAMgASgJEhMKC2Rlc2NyaXB0aW9uGAQgASgJEhAKCGV4cGVjdGVkGAUgASgJEhAKCG9ic2VydmVkGAYgASgJEhoKEmFmZmVjdGVkX3Jvd19jb3VudBgHIAEoAyJkCg5FdmVudFRpbWVSYW5nZRIpCgVzdGFydBgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASJwoDZW5kGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCq4AQoKQ29sdW1uVHlwZRIbChdDT0xVTU5fVFlQRV9VTlNQRUNJRklFRBAAEhUKEUNPTFVNTl9UWVBFX0lOVDY0EAESFwoTQ09MVU1OX1RZUEVfRkxPQVQ2NBACEhYKEkNPTFVNTl9UWVBFX1NUUklORxADEhQKEENPTFVNTl9UWVBFX0JPT0wQBBIZChVDT0xVTU5fVFlQRV9USU1FU1RBTVAQBRIUChBDT0xVTU5fVFlQRV9EQVRFEAYq8AIKC0Fub21hbHlLaW5kEhwKGEFOT01BTFlfS0lORF9VTlNQRUNJRklFRBAAEhsKF0FOT01BTFlfS0lORF9VTlJFQURBQkxFEAESFgoSQU5PTUFMWV9LSU5EX0VNUFRZEAISHwobQU5PTUFMWV9LSU5EX01JU1NJTkdfQ09MVU1OEAMSIgoeQU5PTUFMWV9LSU5EX1VORVhQRUNURURfQ09MVU1OEAQSHgoaQU5PTUFMWV9LSU5EX1RZUEVfTUlTTUFUQ0gQBRIfChtBTk9NQUxZX0tJTkRfVE9PX01BTllfTlVMTFMQBhIdChlBTk9NQUxZX0tJTkRfT1VUX09GX1JBTkdFEAcSIQodQU5PTUFMWV9LSU5EX1VOS05PV05fQ0FURUdPUlkQCBIhCh1BTk9NQUxZX0tJTkRfUk9XX0NPVU5UX0NIQU5HRRAJEiMKH0FOT01BTFlfS0lORF9ESVNUUklCVVRJT05fU0hJRlQQCiptCg9Bbm9tYWx5U2V2ZXJpdHkSIAocQU5PTUFMWV9TRVZFUklUWV9VTlNQRUNJRklFRBAAEhwKGEFOT01BTFlfU0VWRVJJVFlfV0FSTklORxABEhoKFkFOT01BTFlfU0VWRVJJVFlfRVJST1IQAiqCAQoNRGF0YXNldEZvcm1hdBIeChpEQVRBU0VUX0ZPUk1BVF9VTlNQRUNJRklFRBAAEhoKFkRBVEFTRVRfRk9STUFUX1BBUlFVRVQQARIWChJEQVRBU0VUX0ZPUk1BVF9DU1YQAhIdChlEQVRBU0VUX0ZPUk1BVF9KU09OX0xJTkVTEANiBnByb3RvMw", [file_google_protobuf_timestamp]);
 
 /**
  * A new version of a data source passed validation and is stored, immutable, in the artifact
@@ -107,6 +107,28 @@ export type DatasetVersionCreated = Message<"loopline.ingestion.v1.DatasetVersio
    * @generated from field: google.protobuf.Timestamp created_at = 11;
    */
   createdAt?: Timestamp | undefined;
+
+  /**
+   * The columns of the stored artifact, in order, with the types they were validated as; a
+   * consumer reads the Parquet file with exactly these.
+   *
+   * @generated from field: repeated loopline.ingestion.v1.DatasetColumn columns = 12;
+   */
+  columns: DatasetColumn[];
+
+  /**
+   * Name of the source's event-time column (one of `columns`); empty when the source declares none.
+   *
+   * @generated from field: string event_time_column = 13;
+   */
+  eventTimeColumn: string;
+
+  /**
+   * Names of the source's entity key columns (each one of `columns`), in declared order.
+   *
+   * @generated from field: repeated string entity_columns = 14;
+   */
+  entityColumns: string[];
 };
 
 /**
@@ -198,6 +220,28 @@ export type DatasetVersionCreatedJson = {
    * @generated from field: google.protobuf.Timestamp created_at = 11;
    */
   createdAt?: TimestampJson;
+
+  /**
+   * The columns of the stored artifact, in order, with the types they were validated as; a
+   * consumer reads the Parquet file with exactly these.
+   *
+   * @generated from field: repeated loopline.ingestion.v1.DatasetColumn columns = 12;
+   */
+  columns?: DatasetColumnJson[];
+
+  /**
+   * Name of the source's event-time column (one of `columns`); empty when the source declares none.
+   *
+   * @generated from field: string event_time_column = 13;
+   */
+  eventTimeColumn?: string;
+
+  /**
+   * Names of the source's entity key columns (each one of `columns`), in declared order.
+   *
+   * @generated from field: repeated string entity_columns = 14;
+   */
+  entityColumns?: string[];
 };
 
 /**
@@ -206,6 +250,69 @@ export type DatasetVersionCreatedJson = {
  */
 export const DatasetVersionCreatedSchema: GenMessage<DatasetVersionCreated, {jsonType: DatasetVersionCreatedJson}> = /*@__PURE__*/
   messageDesc(file_loopline_ingestion_v1_dataset_versions, 0);
+
+/**
+ * A column of a stored dataset version.
+ *
+ * @generated from message loopline.ingestion.v1.DatasetColumn
+ */
+export type DatasetColumn = Message<"loopline.ingestion.v1.DatasetColumn"> & {
+  /**
+   * Column name, as declared by the source's schema.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * Logical type the values were validated and stored as.
+   *
+   * @generated from field: loopline.ingestion.v1.ColumnType type = 2;
+   */
+  type: ColumnType;
+
+  /**
+   * Whether the schema allows nulls in the column.
+   *
+   * @generated from field: bool nullable = 3;
+   */
+  nullable: boolean;
+};
+
+/**
+ * A column of a stored dataset version.
+ *
+ * @generated from message loopline.ingestion.v1.DatasetColumn
+ */
+export type DatasetColumnJson = {
+  /**
+   * Column name, as declared by the source's schema.
+   *
+   * @generated from field: string name = 1;
+   */
+  name?: string;
+
+  /**
+   * Logical type the values were validated and stored as.
+   *
+   * @generated from field: loopline.ingestion.v1.ColumnType type = 2;
+   */
+  type?: ColumnTypeJson;
+
+  /**
+   * Whether the schema allows nulls in the column.
+   *
+   * @generated from field: bool nullable = 3;
+   */
+  nullable?: boolean;
+};
+
+/**
+ * Describes the message loopline.ingestion.v1.DatasetColumn.
+ * Use `create(DatasetColumnSchema)` to create a new message.
+ */
+export const DatasetColumnSchema: GenMessage<DatasetColumn, {jsonType: DatasetColumnJson}> = /*@__PURE__*/
+  messageDesc(file_loopline_ingestion_v1_dataset_versions, 1);
 
 /**
  * A candidate version of a data source failed validation. It is kept in quarantine for
@@ -348,7 +455,7 @@ export type DatasetVersionRejectedJson = {
  * Use `create(DatasetVersionRejectedSchema)` to create a new message.
  */
 export const DatasetVersionRejectedSchema: GenMessage<DatasetVersionRejected, {jsonType: DatasetVersionRejectedJson}> = /*@__PURE__*/
-  messageDesc(file_loopline_ingestion_v1_dataset_versions, 1);
+  messageDesc(file_loopline_ingestion_v1_dataset_versions, 2);
 
 /**
  * The outcome of validating a candidate dataset version against the source's declared schema
@@ -443,7 +550,7 @@ export type ValidationSummaryJson = {
  * Use `create(ValidationSummarySchema)` to create a new message.
  */
 export const ValidationSummarySchema: GenMessage<ValidationSummary, {jsonType: ValidationSummaryJson}> = /*@__PURE__*/
-  messageDesc(file_loopline_ingestion_v1_dataset_versions, 2);
+  messageDesc(file_loopline_ingestion_v1_dataset_versions, 3);
 
 /**
  * One way in which a candidate deviates from the declared schema or from the previous version.
@@ -562,7 +669,7 @@ export type AnomalyJson = {
  * Use `create(AnomalySchema)` to create a new message.
  */
 export const AnomalySchema: GenMessage<Anomaly, {jsonType: AnomalyJson}> = /*@__PURE__*/
-  messageDesc(file_loopline_ingestion_v1_dataset_versions, 3);
+  messageDesc(file_loopline_ingestion_v1_dataset_versions, 4);
 
 /**
  * A closed interval of event time.
@@ -611,7 +718,76 @@ export type EventTimeRangeJson = {
  * Use `create(EventTimeRangeSchema)` to create a new message.
  */
 export const EventTimeRangeSchema: GenMessage<EventTimeRange, {jsonType: EventTimeRangeJson}> = /*@__PURE__*/
-  messageDesc(file_loopline_ingestion_v1_dataset_versions, 4);
+  messageDesc(file_loopline_ingestion_v1_dataset_versions, 5);
+
+/**
+ * Logical column types a data source can declare, and how they are stored in Parquet.
+ *
+ * @generated from enum loopline.ingestion.v1.ColumnType
+ */
+export enum ColumnType {
+  /**
+   * Not set; producers never send it.
+   *
+   * @generated from enum value: COLUMN_TYPE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * 64-bit signed integer (Parquet INT64).
+   *
+   * @generated from enum value: COLUMN_TYPE_INT64 = 1;
+   */
+  INT64 = 1,
+
+  /**
+   * 64-bit IEEE float (Parquet DOUBLE).
+   *
+   * @generated from enum value: COLUMN_TYPE_FLOAT64 = 2;
+   */
+  FLOAT64 = 2,
+
+  /**
+   * UTF-8 text (Parquet BYTE_ARRAY, STRING).
+   *
+   * @generated from enum value: COLUMN_TYPE_STRING = 3;
+   */
+  STRING = 3,
+
+  /**
+   * Boolean (Parquet BOOLEAN).
+   *
+   * @generated from enum value: COLUMN_TYPE_BOOL = 4;
+   */
+  BOOL = 4,
+
+  /**
+   * Instant in UTC with microsecond precision (Parquet INT64, TIMESTAMP(MICROS, UTC)).
+   *
+   * @generated from enum value: COLUMN_TYPE_TIMESTAMP = 5;
+   */
+  TIMESTAMP = 5,
+
+  /**
+   * Calendar date (Parquet INT32, DATE).
+   *
+   * @generated from enum value: COLUMN_TYPE_DATE = 6;
+   */
+  DATE = 6,
+}
+
+/**
+ * Logical column types a data source can declare, and how they are stored in Parquet.
+ *
+ * @generated from enum loopline.ingestion.v1.ColumnType
+ */
+export type ColumnTypeJson = "COLUMN_TYPE_UNSPECIFIED" | "COLUMN_TYPE_INT64" | "COLUMN_TYPE_FLOAT64" | "COLUMN_TYPE_STRING" | "COLUMN_TYPE_BOOL" | "COLUMN_TYPE_TIMESTAMP" | "COLUMN_TYPE_DATE";
+
+/**
+ * Describes the enum loopline.ingestion.v1.ColumnType.
+ */
+export const ColumnTypeSchema: GenEnum<ColumnType, ColumnTypeJson> = /*@__PURE__*/
+  enumDesc(file_loopline_ingestion_v1_dataset_versions, 0);
 
 /**
  * Kinds of anomaly that validation detects.
@@ -708,7 +884,7 @@ export type AnomalyKindJson = "ANOMALY_KIND_UNSPECIFIED" | "ANOMALY_KIND_UNREADA
  * Describes the enum loopline.ingestion.v1.AnomalyKind.
  */
 export const AnomalyKindSchema: GenEnum<AnomalyKind, AnomalyKindJson> = /*@__PURE__*/
-  enumDesc(file_loopline_ingestion_v1_dataset_versions, 0);
+  enumDesc(file_loopline_ingestion_v1_dataset_versions, 1);
 
 /**
  * How serious an anomaly is.
@@ -749,7 +925,7 @@ export type AnomalySeverityJson = "ANOMALY_SEVERITY_UNSPECIFIED" | "ANOMALY_SEVE
  * Describes the enum loopline.ingestion.v1.AnomalySeverity.
  */
 export const AnomalySeveritySchema: GenEnum<AnomalySeverity, AnomalySeverityJson> = /*@__PURE__*/
-  enumDesc(file_loopline_ingestion_v1_dataset_versions, 1);
+  enumDesc(file_loopline_ingestion_v1_dataset_versions, 2);
 
 /**
  * File formats of stored dataset artifacts.
@@ -797,5 +973,5 @@ export type DatasetFormatJson = "DATASET_FORMAT_UNSPECIFIED" | "DATASET_FORMAT_P
  * Describes the enum loopline.ingestion.v1.DatasetFormat.
  */
 export const DatasetFormatSchema: GenEnum<DatasetFormat, DatasetFormatJson> = /*@__PURE__*/
-  enumDesc(file_loopline_ingestion_v1_dataset_versions, 2);
+  enumDesc(file_loopline_ingestion_v1_dataset_versions, 3);
 

@@ -11,7 +11,7 @@ import { enumDesc, fileDesc } from "@bufbuild/protobuf/codegenv2";
  * Describes the file loopline/orchestration/v1/step_kind.proto.
  */
 export const file_loopline_orchestration_v1_step_kind: GenFile = /*@__PURE__*/
-  fileDesc("Cilsb29wbGluZS9vcmNoZXN0cmF0aW9uL3YxL3N0ZXBfa2luZC5wcm90bxIZbG9vcGxpbmUub3JjaGVzdHJhdGlvbi52MSqDAgoIU3RlcEtpbmQSGQoVU1RFUF9LSU5EX1VOU1BFQ0lGSUVEEAASIgoeU1RFUF9LSU5EX01BVEVSSUFMSVpFX0ZFQVRVUkVTEAESIAocU1RFUF9LSU5EX0JVSUxEX1RSQUlOSU5HX1NFVBACEhkKFVNURVBfS0lORF9UUkFJTl9NT0RFTBADEiIKHlNURVBfS0lORF9UVU5FX0hZUEVSUEFSQU1FVEVSUxAEEhwKGFNURVBfS0lORF9FVkFMVUFURV9NT0RFTBAFEhwKGFNURVBfS0lORF9SRUdJU1RFUl9NT0RFTBAGEhsKF1NURVBfS0lORF9QUk9NT1RFX01PREVMEAdiBnByb3RvMw");
+  fileDesc("Cilsb29wbGluZS9vcmNoZXN0cmF0aW9uL3YxL3N0ZXBfa2luZC5wcm90bxIZbG9vcGxpbmUub3JjaGVzdHJhdGlvbi52MSr4AgoIU3RlcEtpbmQSGQoVU1RFUF9LSU5EX1VOU1BFQ0lGSUVEEAASIgoeU1RFUF9LSU5EX01BVEVSSUFMSVpFX0ZFQVRVUkVTEAESIAocU1RFUF9LSU5EX0JVSUxEX1RSQUlOSU5HX1NFVBACEhkKFVNURVBfS0lORF9UUkFJTl9NT0RFTBADEiIKHlNURVBfS0lORF9UVU5FX0hZUEVSUEFSQU1FVEVSUxAEEhwKGFNURVBfS0lORF9FVkFMVUFURV9NT0RFTBAFEhwKGFNURVBfS0lORF9SRUdJU1RFUl9NT0RFTBAGEhsKF1NURVBfS0lORF9QUk9NT1RFX01PREVMEAcSHAoYU1RFUF9LSU5EX0lOR0VTVF9EQVRBU0VUEAgSHgoaU1RFUF9LSU5EX1ZBTElEQVRFX0RBVEFTRVQQCRIaChZTVEVQX0tJTkRfREVQTE9ZX01PREVMEAoSGQoVU1RFUF9LSU5EX1JVTl9DT01NQU5EEAtiBnByb3RvMw");
 
 /**
  * What a pipeline step does, and so which service executes it. Each executing service consumes
@@ -56,25 +56,58 @@ export enum StepKind {
   TUNE_HYPERPARAMETERS = 4,
 
   /**
-   * Evaluate a trained model on held-out data (training).
+   * Evaluate a model version against its promotion policy without moving any alias (the
+   * orchestration worker, through the registry's REST API).
    *
    * @generated from enum value: STEP_KIND_EVALUATE_MODEL = 5;
    */
   EVALUATE_MODEL = 5,
 
   /**
-   * Register a trained model as a new model version (registry).
+   * Register a trained model as a new model version, or confirm an existing one (the
+   * orchestration worker, through the registry's REST API).
    *
    * @generated from enum value: STEP_KIND_REGISTER_MODEL = 6;
    */
   REGISTER_MODEL = 6,
 
   /**
-   * Evaluate a promotion policy and, if it passes, move an alias to a model version (registry).
+   * Evaluate a promotion policy and, if it passes, move an alias to a model version (the
+   * orchestration worker, through the registry's gate).
    *
    * @generated from enum value: STEP_KIND_PROMOTE_MODEL = 7;
    */
   PROMOTE_MODEL = 7,
+
+  /**
+   * Ingest a new dataset version from a data source (ingestion).
+   *
+   * @generated from enum value: STEP_KIND_INGEST_DATASET = 8;
+   */
+  INGEST_DATASET = 8,
+
+  /**
+   * Validate a dataset version against its source's schema and the previous version (ingestion).
+   *
+   * @generated from enum value: STEP_KIND_VALIDATE_DATASET = 9;
+   */
+  VALIDATE_DATASET = 9,
+
+  /**
+   * Deploy a model version: canary traffic first, then all of it (the orchestration worker,
+   * through the registry's aliases and serving's traffic policy).
+   *
+   * @generated from enum value: STEP_KIND_DEPLOY_MODEL = 10;
+   */
+  DEPLOY_MODEL = 10,
+
+  /**
+   * Run any external command in a child process, with a timeout, capturing its output as the
+   * task's logs (the orchestration worker).
+   *
+   * @generated from enum value: STEP_KIND_RUN_COMMAND = 11;
+   */
+  RUN_COMMAND = 11,
 }
 
 /**
@@ -83,7 +116,7 @@ export enum StepKind {
  *
  * @generated from enum loopline.orchestration.v1.StepKind
  */
-export type StepKindJson = "STEP_KIND_UNSPECIFIED" | "STEP_KIND_MATERIALIZE_FEATURES" | "STEP_KIND_BUILD_TRAINING_SET" | "STEP_KIND_TRAIN_MODEL" | "STEP_KIND_TUNE_HYPERPARAMETERS" | "STEP_KIND_EVALUATE_MODEL" | "STEP_KIND_REGISTER_MODEL" | "STEP_KIND_PROMOTE_MODEL";
+export type StepKindJson = "STEP_KIND_UNSPECIFIED" | "STEP_KIND_MATERIALIZE_FEATURES" | "STEP_KIND_BUILD_TRAINING_SET" | "STEP_KIND_TRAIN_MODEL" | "STEP_KIND_TUNE_HYPERPARAMETERS" | "STEP_KIND_EVALUATE_MODEL" | "STEP_KIND_REGISTER_MODEL" | "STEP_KIND_PROMOTE_MODEL" | "STEP_KIND_INGEST_DATASET" | "STEP_KIND_VALIDATE_DATASET" | "STEP_KIND_DEPLOY_MODEL" | "STEP_KIND_RUN_COMMAND";
 
 /**
  * Describes the enum loopline.orchestration.v1.StepKind.

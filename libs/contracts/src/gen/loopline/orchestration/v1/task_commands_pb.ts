@@ -17,7 +17,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file loopline/orchestration/v1/task_commands.proto.
  */
 export const file_loopline_orchestration_v1_task_commands: GenFile = /*@__PURE__*/
-  fileDesc("Ci1sb29wbGluZS9vcmNoZXN0cmF0aW9uL3YxL3Rhc2tfY29tbWFuZHMucHJvdG8SGWxvb3BsaW5lLm9yY2hlc3RyYXRpb24udjEi+gEKB1J1blRhc2sSDgoGcnVuX2lkGAEgASgJEg8KB3Rhc2tfaWQYAiABKAkSNgoJc3RlcF9raW5kGAMgASgOMiMubG9vcGxpbmUub3JjaGVzdHJhdGlvbi52MS5TdGVwS2luZBIXCg9pZGVtcG90ZW5jeV9rZXkYBCABKAkSJwoGcGFyYW1zGAUgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIPCgdhdHRlbXB0GAYgASgNEhUKDXBpcGVsaW5lX25hbWUYByABKAkSLAoIZGVhZGxpbmUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wYgZwcm90bzM", [file_google_protobuf_struct, file_google_protobuf_timestamp, file_loopline_orchestration_v1_step_kind]);
+  fileDesc("Ci1sb29wbGluZS9vcmNoZXN0cmF0aW9uL3YxL3Rhc2tfY29tbWFuZHMucHJvdG8SGWxvb3BsaW5lLm9yY2hlc3RyYXRpb24udjEioQIKB1J1blRhc2sSDgoGcnVuX2lkGAEgASgJEg8KB3Rhc2tfaWQYAiABKAkSNgoJc3RlcF9raW5kGAMgASgOMiMubG9vcGxpbmUub3JjaGVzdHJhdGlvbi52MS5TdGVwS2luZBIXCg9pZGVtcG90ZW5jeV9rZXkYBCABKAkSJwoGcGFyYW1zGAUgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIPCgdhdHRlbXB0GAYgASgNEhUKDXBpcGVsaW5lX25hbWUYByABKAkSLAoIZGVhZGxpbmUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCnRpbWVvdXRfbXMYCSABKAQSEQoJY2FjaGVfa2V5GAogASgJYgZwcm90bzM", [file_google_protobuf_struct, file_google_protobuf_timestamp, file_loopline_orchestration_v1_step_kind]);
 
 /**
  * Run one task of a pipeline run. The service that owns `step_kind` executes it and answers with
@@ -49,9 +49,11 @@ export type RunTask = Message<"loopline.orchestration.v1.RunTask"> & {
   stepKind: StepKind;
 
   /**
-   * Identifies one attempt of one task of one run: re-sent commands for the same attempt carry
-   * the same key, and a handler that has already seen it answers with its recorded result
-   * instead of doing the work again. A retry after a failure is a new attempt with a new key.
+   * Identifies the effect of one task of one run: re-sent commands carry the same key, and a
+   * handler that has already seen it answers with its recorded result (or, while the work is
+   * still in progress, with nothing) instead of doing the work again. A retry after a reported
+   * failure is a new attempt with a new key; a retry after a timeout (the outcome is unknown)
+   * is a new attempt with the SAME key, so that the effect still happens at most once.
    *
    * @generated from field: string idempotency_key = 4;
    */
@@ -86,6 +88,22 @@ export type RunTask = Message<"loopline.orchestration.v1.RunTask"> & {
    * @generated from field: google.protobuf.Timestamp deadline = 8;
    */
   deadline?: Timestamp | undefined;
+
+  /**
+   * How long the executor may work on the task before it gives up (the step's `timeout`), in
+   * milliseconds; 0 means no limit. Shorter than `deadline` by a grace period.
+   *
+   * @generated from field: uint64 timeout_ms = 9;
+   */
+  timeoutMs: bigint;
+
+  /**
+   * Lowercase hex SHA-256 of the task's cache key (step kind, parameters, resolved inputs, code
+   * version); empty when caching is off for the step. For executors' logs and metrics.
+   *
+   * @generated from field: string cache_key = 10;
+   */
+  cacheKey: string;
 };
 
 /**
@@ -118,9 +136,11 @@ export type RunTaskJson = {
   stepKind?: StepKindJson;
 
   /**
-   * Identifies one attempt of one task of one run: re-sent commands for the same attempt carry
-   * the same key, and a handler that has already seen it answers with its recorded result
-   * instead of doing the work again. A retry after a failure is a new attempt with a new key.
+   * Identifies the effect of one task of one run: re-sent commands carry the same key, and a
+   * handler that has already seen it answers with its recorded result (or, while the work is
+   * still in progress, with nothing) instead of doing the work again. A retry after a reported
+   * failure is a new attempt with a new key; a retry after a timeout (the outcome is unknown)
+   * is a new attempt with the SAME key, so that the effect still happens at most once.
    *
    * @generated from field: string idempotency_key = 4;
    */
@@ -155,6 +175,22 @@ export type RunTaskJson = {
    * @generated from field: google.protobuf.Timestamp deadline = 8;
    */
   deadline?: TimestampJson;
+
+  /**
+   * How long the executor may work on the task before it gives up (the step's `timeout`), in
+   * milliseconds; 0 means no limit. Shorter than `deadline` by a grace period.
+   *
+   * @generated from field: uint64 timeout_ms = 9;
+   */
+  timeoutMs?: string;
+
+  /**
+   * Lowercase hex SHA-256 of the task's cache key (step kind, parameters, resolved inputs, code
+   * version); empty when caching is off for the step. For executors' logs and metrics.
+   *
+   * @generated from field: string cache_key = 10;
+   */
+  cacheKey?: string;
 };
 
 /**

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file loopline/orchestration/v1/task_error.proto.
  */
 export const file_loopline_orchestration_v1_task_error: GenFile = /*@__PURE__*/
-  fileDesc("Cipsb29wbGluZS9vcmNoZXN0cmF0aW9uL3YxL3Rhc2tfZXJyb3IucHJvdG8SGWxvb3BsaW5lLm9yY2hlc3RyYXRpb24udjEiTwoJVGFza0Vycm9yEgwKBGNvZGUYASABKAkSDwoHbWVzc2FnZRgCIAEoCRIRCglyZXRyeWFibGUYAyABKAgSEAoIbG9nc191cmkYBCABKAliBnByb3RvMw");
+  fileDesc("Cipsb29wbGluZS9vcmNoZXN0cmF0aW9uL3YxL3Rhc2tfZXJyb3IucHJvdG8SGWxvb3BsaW5lLm9yY2hlc3RyYXRpb24udjEiYgoJVGFza0Vycm9yEgwKBGNvZGUYASABKAkSDwoHbWVzc2FnZRgCIAEoCRIRCglyZXRyeWFibGUYAyABKAgSEAoIbG9nc191cmkYBCABKAkSEQoJbG9nc190YWlsGAUgASgJYgZwcm90bzM");
 
 /**
  * Why a task failed, as reported by the service that executed it.
@@ -49,6 +49,14 @@ export type TaskError = Message<"loopline.orchestration.v1.TaskError"> & {
    * @generated from field: string logs_uri = 4;
    */
   logsUri: string;
+
+  /**
+   * The end of the task's logs (at most 64 KiB of UTF-8 text), kept by orchestration with the
+   * attempt; empty when the executor has none to give.
+   *
+   * @generated from field: string logs_tail = 5;
+   */
+  logsTail: string;
 };
 
 /**
@@ -86,6 +94,14 @@ export type TaskErrorJson = {
    * @generated from field: string logs_uri = 4;
    */
   logsUri?: string;
+
+  /**
+   * The end of the task's logs (at most 64 KiB of UTF-8 text), kept by orchestration with the
+   * attempt; empty when the executor has none to give.
+   *
+   * @generated from field: string logs_tail = 5;
+   */
+  logsTail?: string;
 };
 
 /**

@@ -19,7 +19,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file loopline/orchestration/v1/task_results.proto.
  */
 export const file_loopline_orchestration_v1_task_results: GenFile = /*@__PURE__*/
-  fileDesc("Cixsb29wbGluZS9vcmNoZXN0cmF0aW9uL3YxL3Rhc2tfcmVzdWx0cy5wcm90bxIZbG9vcGxpbmUub3JjaGVzdHJhdGlvbi52MSKwAgoNVGFza0NvbXBsZXRlZBIOCgZydW5faWQYASABKAkSDwoHdGFza19pZBgCIAEoCRIPCgdhdHRlbXB0GAMgASgNEhcKD2lkZW1wb3RlbmN5X2tleRgEIAEoCRI2CglzdGVwX2tpbmQYBSABKA4yIy5sb29wbGluZS5vcmNoZXN0cmF0aW9uLnYxLlN0ZXBLaW5kEigKB291dHB1dHMYBiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EhAKCGV4ZWN1dG9yGAcgASgJEi4KCnN0YXJ0ZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKDGNvbXBsZXRlZF9hdBgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAitQIKClRhc2tGYWlsZWQSDgoGcnVuX2lkGAEgASgJEg8KB3Rhc2tfaWQYAiABKAkSDwoHYXR0ZW1wdBgDIAEoDRIXCg9pZGVtcG90ZW5jeV9rZXkYBCABKAkSNgoJc3RlcF9raW5kGAUgASgOMiMubG9vcGxpbmUub3JjaGVzdHJhdGlvbi52MS5TdGVwS2luZBIzCgVlcnJvchgGIAEoCzIkLmxvb3BsaW5lLm9yY2hlc3RyYXRpb24udjEuVGFza0Vycm9yEhAKCGV4ZWN1dG9yGAcgASgJEi4KCnN0YXJ0ZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi0KCWZhaWxlZF9hdBgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBiBnByb3RvMw", [file_google_protobuf_struct, file_google_protobuf_timestamp, file_loopline_orchestration_v1_step_kind, file_loopline_orchestration_v1_task_error]);
+  fileDesc("Cixsb29wbGluZS9vcmNoZXN0cmF0aW9uL3YxL3Rhc2tfcmVzdWx0cy5wcm90bxIZbG9vcGxpbmUub3JjaGVzdHJhdGlvbi52MSLVAgoNVGFza0NvbXBsZXRlZBIOCgZydW5faWQYASABKAkSDwoHdGFza19pZBgCIAEoCRIPCgdhdHRlbXB0GAMgASgNEhcKD2lkZW1wb3RlbmN5X2tleRgEIAEoCRI2CglzdGVwX2tpbmQYBSABKA4yIy5sb29wbGluZS5vcmNoZXN0cmF0aW9uLnYxLlN0ZXBLaW5kEigKB291dHB1dHMYBiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EhAKCGV4ZWN1dG9yGAcgASgJEi4KCnN0YXJ0ZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKDGNvbXBsZXRlZF9hdBgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJbG9nc190YWlsGAogASgJEhAKCGxvZ3NfdXJpGAsgASgJIrUCCgpUYXNrRmFpbGVkEg4KBnJ1bl9pZBgBIAEoCRIPCgd0YXNrX2lkGAIgASgJEg8KB2F0dGVtcHQYAyABKA0SFwoPaWRlbXBvdGVuY3lfa2V5GAQgASgJEjYKCXN0ZXBfa2luZBgFIAEoDjIjLmxvb3BsaW5lLm9yY2hlc3RyYXRpb24udjEuU3RlcEtpbmQSMwoFZXJyb3IYBiABKAsyJC5sb29wbGluZS5vcmNoZXN0cmF0aW9uLnYxLlRhc2tFcnJvchIQCghleGVjdXRvchgHIAEoCRIuCgpzdGFydGVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBItCglmYWlsZWRfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wYgZwcm90bzM", [file_google_protobuf_struct, file_google_protobuf_timestamp, file_loopline_orchestration_v1_step_kind, file_loopline_orchestration_v1_task_error]);
 
 /**
  * A task attempt completed; its outputs are available to the tasks that depend on it.
@@ -90,6 +90,21 @@ export type TaskCompleted = Message<"loopline.orchestration.v1.TaskCompleted"> &
    * @generated from field: google.protobuf.Timestamp completed_at = 9;
    */
   completedAt?: Timestamp | undefined;
+
+  /**
+   * The end of the task's logs (at most 64 KiB of UTF-8 text), kept by orchestration with the
+   * attempt; empty when the executor has none to give.
+   *
+   * @generated from field: string logs_tail = 10;
+   */
+  logsTail: string;
+
+  /**
+   * Location of the task's full logs in the artifact store; empty when there are none.
+   *
+   * @generated from field: string logs_uri = 11;
+   */
+  logsUri: string;
 };
 
 /**
@@ -161,6 +176,21 @@ export type TaskCompletedJson = {
    * @generated from field: google.protobuf.Timestamp completed_at = 9;
    */
   completedAt?: TimestampJson;
+
+  /**
+   * The end of the task's logs (at most 64 KiB of UTF-8 text), kept by orchestration with the
+   * attempt; empty when the executor has none to give.
+   *
+   * @generated from field: string logs_tail = 10;
+   */
+  logsTail?: string;
+
+  /**
+   * Location of the task's full logs in the artifact store; empty when there are none.
+   *
+   * @generated from field: string logs_uri = 11;
+   */
+  logsUri?: string;
 };
 
 /**

@@ -1,9 +1,75 @@
-import { loadServiceConfig, type ServiceConfig } from '@loopline/config';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { loadArtifactStoreSettings, type ArtifactStoreSettings } from '@loopline/artifacts';
+import { ConfigError, loadConfig as parseEnv, loadServiceConfig, type ServiceConfig } from '@loopline/config';
 
-/** The feature-store service's configuration: the keys every service shares, for now. */
-export type FeatureStoreConfig = ServiceConfig;
+const positiveInt = z.coerce.number().int().positive();
+const flag = z.enum(['true', 'false']).transform((value) => value === 'true');
+
+/**
+ * The feature store's own settings, under `LOOPLINE_FEATURE_STORE_`. Artifacts (training sets)
+ * live under `<dataDir>/artifacts/feature-store` unless `LOOPLINE_FEATURE_STORE_ARTIFACT_STORE=s3`.
+ */
+const featureStoreSchema = z.object({
+  LOOPLINE_INGESTION_URL: z.string().url().default('http://127.0.0.1:7001'),
+  LOOPLINE_FEATURE_STORE_CONSUME_DATASET_EVENTS: flag.default('true'),
+  LOOPLINE_FEATURE_STORE_MATERIALIZATION_TIMEOUT_MS: positiveInt.default(600_000),
+  LOOPLINE_FEATURE_STORE_CACHE_ROWS_PER_VIEW: positiveInt.default(100_000),
+  LOOPLINE_FEATURE_STORE_TOPIC_REPLICATION_FACTOR: positiveInt.max(16).default(1),
+  LOOPLINE_FEATURE_STORE_CONSUMER_GROUP: z.string().regex(/^[A-Za-z0-9._-]{1,200}$/).default('loopline-feature-store-materializer'),
+});
+
+export interface FeatureStoreSettings {
+  /** Absolute root of the local artifact store; also holds downloads and work files (`.incoming/`). */
+  readonly artifactRoot: string;
+  readonly artifactStore: ArtifactStoreSettings;
+  /** Dataset versions downloaded from ingestion, kept by digest. */
+  readonly datasetFolder: string;
+  readonly ingestionUrl: string;
+  /** Materialize on every `DatasetVersionCreated` (consume ingestion's topic). */
+  readonly consumeDatasetEvents: boolean;
+  readonly materializationTimeoutMs: number;
+  readonly cacheRowsPerView: number;
+  readonly topicReplicationFactor: number;
+  /** Kafka consumer group of the dataset-event subscription. */
+  readonly consumerGroup: string;
+}
+
+export type FeatureStoreConfig = ServiceConfig & { readonly featureStore: FeatureStoreSettings };
 
 /** Read once at start; the only reader of `process.env` in this service. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): FeatureStoreConfig {
-  return loadServiceConfig('feature-store', env);
+  const problems: string[] = [];
+  const service = collect(problems, () => loadServiceConfig('feature-store', env));
+  const own = collect(problems, () => parseEnv(featureStoreSchema, env));
+  const dataDir = resolve(env.LOOPLINE_DATA_DIR || '.loopline');
+  const artifactRoot = resolve(dataDir, 'artifacts', 'feature-store');
+  const artifactStore = collect(problems, () =>
+    loadArtifactStoreSettings(env, { envPrefix: 'LOOPLINE_FEATURE_STORE_', localRoot: artifactRoot, defaultS3Prefix: 'feature-store/' }),
+  );
+  if (service === undefined || own === undefined || artifactStore === undefined) throw new ConfigError(problems);
+  return {
+    ...service,
+    featureStore: {
+      artifactRoot,
+      artifactStore,
+      datasetFolder: resolve(dataDir, 'feature-store', 'datasets'),
+      ingestionUrl: own.LOOPLINE_INGESTION_URL,
+      consumeDatasetEvents: own.LOOPLINE_FEATURE_STORE_CONSUME_DATASET_EVENTS,
+      materializationTimeoutMs: own.LOOPLINE_FEATURE_STORE_MATERIALIZATION_TIMEOUT_MS,
+      cacheRowsPerView: own.LOOPLINE_FEATURE_STORE_CACHE_ROWS_PER_VIEW,
+      topicReplicationFactor: own.LOOPLINE_FEATURE_STORE_TOPIC_REPLICATION_FACTOR,
+      consumerGroup: own.LOOPLINE_FEATURE_STORE_CONSUMER_GROUP,
+    },
+  };
+}
+
+function collect<T>(problems: string[], parse: () => T): T | undefined {
+  try {
+    return parse();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    problems.push(...error.problems);
+    return undefined;
+  }
 }

@@ -1,10 +1,179 @@
-import { Module } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, Module, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { createArtifactStore } from '@loopline/artifacts';
+import { INFRASTRUCTURE, SERVICE_CONFIG, SERVICE_LOGGER, type Infrastructure } from '@loopline/service-host';
+import type { Logger } from '@loopline/telemetry';
+import { UnavailableError } from '@loopline/errors';
+import { DatasetFiles } from './application/dataset-files';
+import { DefinitionsApplication, joinKeysOf } from './application/definitions';
+import { Materializer } from './application/materialization';
+import { OnlineFeatures } from './application/online-features';
+import type { Clock, Ids, MaterializationLog } from './application/ports';
+import { TrainingSets } from './application/training-sets';
+import { StoreArtifacts } from './adapters/artifacts';
+import { ClickHouseOfflineStore } from './adapters/clickhouse/offline-store';
+import { FeatureServingGrpcController, GrpcErrorFilter } from './adapters/grpc/feature-serving.grpc.controller';
+import { FeatureStoreController } from './adapters/http/feature-store.controller';
+import { HttpErrorFilter } from './adapters/http/http-error.filter';
+import { HttpDatasetSource } from './adapters/ingestion/http-dataset-source';
+import { FeatureStoreBackground } from './adapters/kafka/background';
+import { PostgresKnownDatasetVersions, PostgresTrainingSetStore } from './adapters/postgres/dataset-versions';
+import { PostgresDefinitionStore } from './adapters/postgres/definition-store';
+import { PostgresMaterializationLog } from './adapters/postgres/materialization-log';
+import { PostgresOnlineStore } from './adapters/postgres/online-store';
+import { FeatureStoreStorage } from './adapters/postgres/storage';
+import { FEATURE_STORE_SETTINGS, MATERIALIZATION_LOG } from './adapters/tokens';
+import type { FeatureStoreConfig, FeatureStoreSettings } from './config';
+import type { DatasetSource } from './application/ports';
+
+/** Lets tests replace the ingestion service with Parquet files of their own. */
+export const DATASET_SOURCE = Symbol('feature-store:dataset-source');
+
+const clock: Clock = { now: () => new Date() };
+const ids: Ids = { newId: () => randomUUID() };
+
+@Injectable()
+class FeatureStoreLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  constructor(
+    @Inject(FeatureStoreStorage) private readonly storage: FeatureStoreStorage,
+    @Inject(FeatureStoreBackground) private readonly background: FeatureStoreBackground,
+    @Inject(SERVICE_LOGGER) private readonly logger: Logger,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (this.storage.configured) void this.storage.ready().catch((error: unknown) => this.logger.warn({ err: error }, 'feature store database not ready yet; will retry on use'));
+    this.background.start();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.background.stop();
+  }
+}
 
 /**
- * Wiring of the feature-store service (entities, feature views, materialization into the offline
- * (ClickHouse) and online (Postgres) stores). Its controllers, gRPC services and adapters are
- * registered here as they are built; health, metrics, OpenAPI and the infrastructure clients come
+ * Wiring of the feature-store service: definitions as code (event-sourced), materialization into
+ * the offline (ClickHouse) and online (Postgres) stores, training sets and online serving
+ * (docs/adr/0006-feature-store.md). Health, metrics, OpenAPI and the infrastructure clients come
  * from the service host.
  */
-@Module({})
+@Module({
+  controllers: [FeatureStoreController, FeatureServingGrpcController],
+  providers: [
+    { provide: FEATURE_STORE_SETTINGS, useFactory: (config: FeatureStoreConfig): FeatureStoreSettings => config.featureStore, inject: [SERVICE_CONFIG] },
+    { provide: FeatureStoreStorage, useFactory: (infrastructure: Infrastructure) => new FeatureStoreStorage(infrastructure.postgres), inject: [INFRASTRUCTURE] },
+    {
+      provide: DATASET_SOURCE,
+      useFactory: (settings: FeatureStoreSettings): DatasetSource => new HttpDatasetSource(settings.ingestionUrl),
+      inject: [FEATURE_STORE_SETTINGS],
+    },
+    {
+      provide: DefinitionsApplication,
+      useFactory: (storage: FeatureStoreStorage) => new DefinitionsApplication(readyFirst(storage, new PostgresDefinitionStore(storage.pool, storage.events)), clock),
+      inject: [FeatureStoreStorage],
+    },
+    {
+      provide: MATERIALIZATION_LOG,
+      useFactory: (storage: FeatureStoreStorage): MaterializationLog => readyFirst(storage, new PostgresMaterializationLog(storage.pool, storage.events)),
+      inject: [FeatureStoreStorage],
+    },
+    {
+      provide: ClickHouseOfflineStore,
+      useFactory: (infrastructure: Infrastructure, config: FeatureStoreConfig, definitions: DefinitionsApplication) => {
+        if (!infrastructure.clickhouse) throw new UnavailableError('ClickHouse is not configured');
+        return new ClickHouseOfflineStore(infrastructure.clickhouse, async (view) => joinKeysOf(await definitions.recentCatalog(), view), !config.clickhouseUrl);
+      },
+      inject: [INFRASTRUCTURE, SERVICE_CONFIG, DefinitionsApplication],
+    },
+    {
+      provide: DatasetFiles,
+      useFactory: (source: DatasetSource, settings: FeatureStoreSettings) => new DatasetFiles(source, settings.datasetFolder),
+      inject: [DATASET_SOURCE, FEATURE_STORE_SETTINGS],
+    },
+    {
+      provide: OnlineFeatures,
+      useFactory: (definitions: DefinitionsApplication, storage: FeatureStoreStorage, offline: ClickHouseOfflineStore, settings: FeatureStoreSettings) =>
+        new OnlineFeatures(definitions, readyFirst(storage, new PostgresOnlineStore(storage.pool)), offline, clock, settings.cacheRowsPerView),
+      inject: [DefinitionsApplication, FeatureStoreStorage, ClickHouseOfflineStore, FEATURE_STORE_SETTINGS],
+    },
+    {
+      provide: Materializer,
+      useFactory: (
+        definitions: DefinitionsApplication,
+        datasets: DatasetFiles,
+        storage: FeatureStoreStorage,
+        offline: ClickHouseOfflineStore,
+        log: MaterializationLog,
+        online: OnlineFeatures,
+        logger: Logger,
+      ) =>
+        new Materializer({
+          definitions,
+          datasets,
+          known: readyFirst(storage, new PostgresKnownDatasetVersions(storage.pool)),
+          offline,
+          online: readyFirst(storage, new PostgresOnlineStore(storage.pool)),
+          log,
+          clock,
+          ids,
+          onMaterialized: (view, version) => online.invalidate(view, version),
+          onProgress: (progress) => logger.info(progress, `materialization ${progress.view}@v${progress.viewVersion}: ${progress.phase}`),
+        }),
+      inject: [DefinitionsApplication, DatasetFiles, FeatureStoreStorage, ClickHouseOfflineStore, MATERIALIZATION_LOG, OnlineFeatures, SERVICE_LOGGER],
+    },
+    {
+      provide: TrainingSets,
+      useFactory: (
+        definitions: DefinitionsApplication,
+        datasets: DatasetFiles,
+        offline: ClickHouseOfflineStore,
+        log: MaterializationLog,
+        storage: FeatureStoreStorage,
+        settings: FeatureStoreSettings,
+      ) => {
+        const artifacts = createArtifactStore(settings.artifactStore, 'feature-store');
+        return new TrainingSets({
+          definitions,
+          datasets,
+          offline,
+          log,
+          store: readyFirst(storage, new PostgresTrainingSetStore(storage.pool)),
+          artifacts: new StoreArtifacts(artifacts.store, artifacts.uploads),
+          clock,
+        });
+      },
+      inject: [DefinitionsApplication, DatasetFiles, ClickHouseOfflineStore, MATERIALIZATION_LOG, FeatureStoreStorage, FEATURE_STORE_SETTINGS],
+    },
+    {
+      provide: FeatureStoreBackground,
+      useFactory: (infrastructure: Infrastructure, storage: FeatureStoreStorage, materializer: Materializer, logger: Logger, settings: FeatureStoreSettings) =>
+        new FeatureStoreBackground(infrastructure.kafka, infrastructure.postgres, () => storage.ready(), materializer, logger, {
+          replicationFactor: settings.topicReplicationFactor,
+          consumeDatasetEvents: settings.consumeDatasetEvents,
+          materializationTimeoutMs: settings.materializationTimeoutMs,
+          groupId: settings.consumerGroup,
+        }),
+      inject: [INFRASTRUCTURE, FeatureStoreStorage, Materializer, SERVICE_LOGGER, FEATURE_STORE_SETTINGS],
+    },
+    HttpErrorFilter,
+    GrpcErrorFilter,
+    FeatureStoreLifecycle,
+  ],
+})
 export class FeatureStoreModule {}
+
+/**
+ * Every method of a Postgres adapter first waits for the schema migration (done once, retried
+ * after a failure), so no request ever meets a missing table.
+ */
+export function readyFirst<T extends object>(storage: FeatureStoreStorage, adapter: T): T {
+  return new Proxy(adapter, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function') return value;
+      return async (...args: unknown[]) => {
+        await storage.ready();
+        return (value as (...parameters: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+}

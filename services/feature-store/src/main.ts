@@ -1,10 +1,4 @@
 import { bootstrapService } from '@loopline/service-host';
-import manifest from '../package.json';
-import { loadConfig } from './config';
+import { featureStoreService } from './feature-store-service';
 
-void bootstrapService({
-  manifest,
-  loadConfig,
-  dependencies: ['postgres', 'kafka', 'clickhouse'],
-  loadModule: () => import('./feature-store.module').then((m) => m.FeatureStoreModule),
-});
+void bootstrapService(featureStoreService());

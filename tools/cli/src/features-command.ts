@@ -63,8 +63,17 @@ function printPlan(changes: PlanChange[], applied: boolean): void {
   console.log(applied ? `applied: ${summary}` : `plan: ${summary}${count('create') + count('update') > 0 ? ' (run `loopline features apply` to apply)' : ''}`);
 }
 
-/** Runs `loopline features …`; returns the exit code. */
+/** Runs `loopline features …`; returns the exit code. Problems are printed as one line, not a stack. */
 export async function runFeaturesCommand(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  try {
+    return await features(argv, env);
+  } catch (error) {
+    console.error(`loopline features: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  }
+}
+
+async function features(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
   const { values, positionals } = parseArgs({
     args: [...argv],
     allowPositionals: true,

@@ -1,0 +1,129 @@
+// `loopline.featurestore.v1.FeatureServingService` (proto/loopline/featurestore/v1/feature_serving.proto).
+// Messages arrive and leave as @grpc/proto-loader objects (camelCase, enums by name, oneofs named).
+import { Catch, Controller, Inject, UseFilters, type RpcExceptionFilter } from '@nestjs/common';
+import { GrpcMethod } from '@nestjs/microservices';
+import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { throwError, type Observable } from 'rxjs';
+import { grpcStatusOf, isLooplineError } from '@loopline/errors';
+import { SERVICE_LOGGER } from '@loopline/service-host';
+import type { Logger } from '@loopline/telemetry';
+import type { ValueType } from '../../domain/definitions/definitions';
+import { OnlineFeatures, type EntityValue, type FeatureVector, type PushTarget } from '../../application/online-features';
+
+const service = 'FeatureServingService';
+
+/** google.protobuf.Value as proto-loader hands it over (oneof `kind`). */
+interface ProtoValue {
+  kind?: 'nullValue' | 'numberValue' | 'stringValue' | 'boolValue' | 'structValue' | 'listValue';
+  nullValue?: string;
+  numberValue?: number;
+  stringValue?: string;
+  boolValue?: boolean;
+  structValue?: { fields?: Record<string, ProtoValue> };
+  listValue?: { values?: ProtoValue[] };
+}
+
+const statusNames = { PRESENT: 'FIELD_STATUS_PRESENT', NULL_VALUE: 'FIELD_STATUS_NULL_VALUE', NOT_FOUND: 'FIELD_STATUS_NOT_FOUND', OUTSIDE_TTL: 'FIELD_STATUS_OUTSIDE_TTL' } as const;
+
+const valueTypeNames: Record<ValueType, string> = {
+  int64: 'FEATURE_VALUE_TYPE_INT64',
+  double: 'FEATURE_VALUE_TYPE_DOUBLE',
+  string: 'FEATURE_VALUE_TYPE_STRING',
+  bool: 'FEATURE_VALUE_TYPE_BOOL',
+  timestamp: 'FEATURE_VALUE_TYPE_TIMESTAMP',
+};
+
+/** A feature's values as the typed packed list of its type (placeholders where not PRESENT). */
+function vectorMessage(vector: FeatureVector, type: ValueType) {
+  const count = vector.values.length;
+  const statuses = new Array<string>(count);
+  const times = new Array<number>(count);
+  for (let row = 0; row < count; row += 1) {
+    statuses[row] = statusNames[vector.statuses[row]!];
+    times[row] = vector.eventTimestamps[row] ?? 0;
+  }
+  const values = vector.values;
+  const base = { valueType: valueTypeNames[type], statuses, eventTimestampsMs: times };
+  switch (type) {
+    case 'double':
+      return { ...base, doubleValues: values.map((value) => (typeof value === 'number' ? value : 0)) };
+    case 'int64':
+      return { ...base, int64Values: values.map((value) => (typeof value === 'number' ? Math.trunc(value) : 0)) };
+    case 'bool':
+      return { ...base, boolValues: values.map((value) => value === true) };
+    case 'string':
+    case 'timestamp':
+      return { ...base, stringValues: values.map((value) => (value === null ? '' : String(value))) };
+    default: {
+      const unreachable: never = type;
+      throw new Error(`unknown type ${String(unreachable)}`);
+    }
+  }
+}
+
+function fromProtoValue(value: ProtoValue | undefined): unknown {
+  switch (value?.kind) {
+    case 'numberValue':
+      return value.numberValue;
+    case 'stringValue':
+      return value.stringValue;
+    case 'boolValue':
+      return value.boolValue;
+    case 'structValue':
+      return Object.fromEntries(Object.entries(value.structValue?.fields ?? {}).map(([key, field]) => [key, fromProtoValue(field)]));
+    case 'listValue':
+      return (value.listValue?.values ?? []).map(fromProtoValue);
+    default:
+      return null;
+  }
+}
+
+
+export function grpcErrorOf(error: unknown): Pick<ServiceError, 'code' | 'details' | 'metadata' | 'message' | 'name'> {
+  const metadata = new Metadata();
+  if (!isLooplineError(error)) return { name: 'Error', code: status.INTERNAL, details: 'internal error', message: 'internal error', metadata };
+  return { name: 'Error', code: grpcStatusOf(error.code), details: error.message, message: error.message, metadata };
+}
+
+@Catch()
+export class GrpcErrorFilter implements RpcExceptionFilter<unknown> {
+  constructor(@Inject(SERVICE_LOGGER) private readonly logger: Logger) {}
+
+  catch(error: unknown): Observable<never> {
+    const mapped = grpcErrorOf(error);
+    if (mapped.code === status.INTERNAL) this.logger.error({ err: error }, 'feature-store gRPC call failed');
+    return throwError(() => mapped);
+  }
+}
+
+const pushTargets: Record<string, PushTarget> = {
+  PUSH_TARGET_UNSPECIFIED: 'online_and_offline',
+  PUSH_TARGET_ONLINE: 'online',
+  PUSH_TARGET_OFFLINE: 'offline',
+  PUSH_TARGET_ONLINE_AND_OFFLINE: 'online_and_offline',
+};
+
+@Controller()
+@UseFilters(GrpcErrorFilter)
+export class FeatureServingGrpcController {
+  constructor(@Inject(OnlineFeatures) private readonly online: OnlineFeatures) {}
+
+  @GrpcMethod(service, 'GetOnlineFeatures')
+  async getOnlineFeatures(request: { kind?: string; featureService?: string; features?: { references?: string[] } | null; entities?: Record<string, { values?: string[] }> }) {
+    const entities: Record<string, EntityValue[]> = {};
+    for (const [key, list] of Object.entries(request.entities ?? {})) entities[key] = list.values ?? [];
+    const response = await this.online.get({
+      featureService: request.kind === 'featureService' ? request.featureService : undefined,
+      features: request.kind === 'features' ? (request.features?.references ?? []) : undefined,
+      entities,
+    });
+    return { featureNames: response.featureNames, results: response.results.map((vector, index) => vectorMessage(vector, response.featureTypes[index]!)) };
+  }
+
+  @GrpcMethod(service, 'PushFeatures')
+  async pushFeatures(request: { featureView?: string; to?: string; rows?: { fields?: Record<string, ProtoValue> }[] }) {
+    const rows = (request.rows ?? []).map((row) => Object.fromEntries(Object.entries(row.fields ?? {}).map(([key, value]) => [key, fromProtoValue(value)])));
+    const result = await this.online.push({ featureView: request.featureView ?? '', to: pushTargets[request.to ?? 'PUSH_TARGET_UNSPECIFIED'] ?? 'online_and_offline', rows });
+    return { onlineRowCount: String(result.onlineRowCount), offlineRowCount: String(result.offlineRowCount) };
+  }
+}

@@ -1,0 +1,60 @@
+// Dataset versions as local Parquet files: downloaded from the ingestion service once, verified
+// against their SHA-256 while they stream, kept under their digest for reuse (a training set and
+// several views often read the same version).
+import { createHash } from 'node:crypto';
+import { createWriteStream, existsSync } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { IntegrityError } from '@loopline/errors';
+import type { DatasetFile, DatasetSource } from './ports';
+
+export class DatasetFiles {
+  private readonly inFlight = new Map<string, Promise<DatasetFile>>();
+
+  constructor(
+    private readonly source: DatasetSource,
+    private readonly folder: string,
+  ) {}
+
+  async fetch(sourceName: string, versionId: string): Promise<DatasetFile> {
+    const key = `${sourceName}\u0000${versionId}`;
+    const pending = this.inFlight.get(key);
+    if (pending) return pending;
+    const work = this.download(sourceName, versionId).finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, work);
+    return work;
+  }
+
+  private async download(sourceName: string, versionId: string): Promise<DatasetFile> {
+    const info = await this.source.describe(sourceName, versionId);
+    await mkdir(this.folder, { recursive: true });
+    const path = join(this.folder, `${info.sha256}.parquet`);
+    if (existsSync(path)) return { path, info };
+    const partial = `${path}.${process.pid}.${Date.now()}.partial`;
+    const hash = createHash('sha256');
+    const meter = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        hash.update(chunk);
+        callback(null, chunk);
+      },
+    });
+    try {
+      await pipeline(await this.source.open(sourceName, versionId), meter, createWriteStream(partial, { flags: 'wx' }));
+      const actual = hash.digest('hex');
+      if (actual !== info.sha256) {
+        throw new IntegrityError(`dataset version ${sourceName}/${versionId} arrived with SHA-256 ${actual}, but ingestion describes ${info.sha256}`, {
+          source: sourceName,
+          versionId,
+          expected: info.sha256,
+          actual,
+        });
+      }
+      await rename(partial, path);
+    } finally {
+      await rm(partial, { force: true });
+    }
+    return { path, info };
+  }
+}

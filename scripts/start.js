@@ -7,8 +7,9 @@ const { join } = require('node:path');
 
 const root = join(__dirname, '..');
 if (!existsSync(join(root, 'node_modules', '@swc-node', 'register'))) {
-  console.log('[loopline] first run: installing dependencies with `npm ci`…');
-  const install = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+  // `npm install`, not `npm ci`: chdb names optional platform builds that are not published.
+  console.log('[loopline] first run: installing dependencies with `npm install`…');
+  const install = spawnSync('npm', ['install', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
   if (install.status !== 0) process.exit(install.status ?? 1);
 }
 process.argv.splice(2, 0, 'up');

@@ -6,7 +6,8 @@ COPY package.json package-lock.json .npmrc ./
 COPY libs ./libs
 COPY services ./services
 COPY tools ./tools
-RUN npm ci --omit=dev --no-audit --no-fund
+# npm install (from the lockfile): npm ci refuses chdb's unpublished optional platform builds.
+RUN npm install --omit=dev --no-audit --no-fund
 
 FROM node:20-bookworm-slim
 ARG SERVICE

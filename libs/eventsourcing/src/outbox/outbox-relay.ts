@@ -44,6 +44,10 @@ export interface RelayBatchResult {
   readonly failure?: RelayFailure;
 }
 
+
+/** After a NOTIFY, how long the relay keeps polling fast for the announced rows, and how fast. */
+const notifiedFastPollWindowMs = 5_000;
+const notifiedFastPollMs = 25;
 /** Figures for metrics and alerts. */
 export interface OutboxLag {
   /** Rows neither published nor dead. After quiescence this must be 0. */
@@ -96,6 +100,12 @@ export class OutboxRelay {
   private readonly exclusive: boolean;
   private readonly onError: (error: unknown) => void;
   private readonly wakeUp = new WakeUp();
+  /**
+   * When the last NOTIFY arrived. A commit announced by NOTIFY may still sit above the xid8
+   * horizon (any older transaction in the cluster holds it back), so after a notification the
+   * relay polls briefly and quickly instead of sleeping a whole poll interval.
+   */
+  private lastNotifiedAt = 0;
   private loop: Promise<void> | undefined;
   private stopping = false;
   private drainDeadline: number | undefined;
@@ -168,7 +178,7 @@ export class OutboxRelay {
               if (this.drainDeadline !== undefined) {
                 if (result.fetched === 0) break; // drained
               } else if (result.fetched < this.batchSize) {
-                delay = this.pollIntervalMs;
+                delay = Date.now() - this.lastNotifiedAt < notifiedFastPollWindowMs ? Math.min(this.pollIntervalMs, notifiedFastPollMs) : this.pollIntervalMs;
               }
             }
           }
@@ -337,7 +347,10 @@ export class OutboxRelay {
     if (this.leader) return true;
     const client = await this.pool.connect();
     const lockKey = `loopline.outbox-relay:${this.schema}`;
-    const onNotification = () => this.wakeUp.wake();
+    const onNotification = () => {
+      this.lastNotifiedAt = Date.now();
+      this.wakeUp.wake();
+    };
     // The lock lives as long as this session: if the connection dies, leadership is lost and the
     // next iteration tries to take it again (another replica may hold it by then).
     const onError = (error: Error) => {

@@ -4,9 +4,15 @@
  */
 export class WakeUp {
   private pending: { resolve: () => void; timer: NodeJS.Timeout } | undefined;
+  /** A wake() that came while nobody slept: the next sleep returns at once, so no signal is lost. */
+  private signalled = false;
 
   sleep(ms: number): Promise<void> {
-    this.wake();
+    this.resolvePending();
+    if (this.signalled) {
+      this.signalled = false;
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.pending = undefined;
@@ -17,11 +23,16 @@ export class WakeUp {
   }
 
   wake(): void {
+    if (!this.resolvePending()) this.signalled = true;
+  }
+
+  private resolvePending(): boolean {
     const pending = this.pending;
-    if (!pending) return;
+    if (!pending) return false;
     this.pending = undefined;
     clearTimeout(pending.timer);
     pending.resolve();
+    return true;
   }
 }
 

@@ -14,6 +14,19 @@ describe('WakeUp', () => {
     });
   });
 
+  describe('when woken while awake', () => {
+    it('remembers the signal: the next sleep returns at once (no lost wake-up)', async () => {
+      const wakeUp = new WakeUp();
+      wakeUp.wake();
+      const started = Date.now();
+      await wakeUp.sleep(10_000);
+      assert.ok(Date.now() - started < 1_000, 'the wake-up before sleep() was lost');
+      const second = Date.now();
+      await wakeUp.sleep(30);
+      assert.ok(Date.now() - second >= 25, 'one signal wakes one sleep only');
+    });
+  });
+
   describe('when nobody wakes it', () => {
     it('resolves after the delay', async () => {
       const started = Date.now();

@@ -1,10 +1,4 @@
 import { bootstrapService } from '@loopline/service-host';
-import manifest from '../package.json';
-import { loadConfig } from './config';
+import { orchestrationService } from './orchestration-service';
 
-void bootstrapService({
-  manifest,
-  loadConfig,
-  dependencies: ['postgres', 'kafka'],
-  loadModule: () => import('./orchestration.module').then((m) => m.OrchestrationModule),
-});
+void bootstrapService(orchestrationService());

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadPlatformConfig, type PlatformConfig } from '@loopline/config';
 import { InfrastructureError } from '@loopline/infra';
 import { runFeaturesCommand } from './features-command';
+import { runPipelinesCommand } from './pipelines-command';
 import { platformStatus, startPlatform, stopPlatform } from './local-platform';
 import { LogTail } from './log-tail';
 
@@ -15,6 +16,7 @@ commands:
   down      stop everything a previous \`loopline up\` left running
   status    show each component's state, pid and address
   features  plan|apply feature definitions, get online features (\`loopline features -h\`)
+  pipelines apply, run, watch and inspect pipelines (\`loopline pipelines -h\`)
 
 options:
   --data-dir <folder>   where data, logs and pid files live (default: .loopline, or LOOPLINE_DATA_DIR)
@@ -75,6 +77,7 @@ async function up(config: PlatformConfig, detach: boolean): Promise<number> {
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'features') return runFeaturesCommand(argv.slice(1));
+  if (argv[0] === 'pipelines') return runPipelinesCommand(argv.slice(1));
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,

@@ -34,7 +34,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file loopline/orchestration/v1/orchestration_service.proto.
  */
 export const file_loopline_orchestration_v1_orchestration_service: GenFile = /*@__PURE__*/
-  fileDesc("CjVsb29wbGluZS9vcmNoZXN0cmF0aW9uL3YxL29yY2hlc3RyYXRpb25fc2VydmljZS5wcm90bxIZbG9vcGxpbmUub3JjaGVzdHJhdGlvbi52MSKzAQoIUGlwZWxpbmUSDAoEbmFtZRgBIAEoCRIPCgd2ZXJzaW9uGAIgASgNEhcKD2RlZmluaXRpb25faGFzaBgDIAEoCRIrCgpkZWZpbml0aW9uGAQgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBISCgphcHBsaWVkX2J5GAUgASgJEi4KCmFwcGxpZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIioKFEFwcGx5UGlwZWxpbmVSZXF1ZXN0EhIKCmRlZmluaXRpb24YASABKAkiXwoVQXBwbHlQaXBlbGluZVJlc3BvbnNlEjUKCHBpcGVsaW5lGAEgASgLMiMubG9vcGxpbmUub3JjaGVzdHJhdGlvbi52MS5QaXBlbGluZRIPCgdjaGFuZ2VkGAIgASgIIjIKEURlZmluaXRpb25Qcm9ibGVtEgwKBHBhdGgYASABKAkSDwoHbWVzc2FnZRgCIAEoCSItChdWYWxpZGF0ZVBpcGVsaW5lUmVxdWVzdBISCgpkZWZpbml0aW9uGAEgASgJImkKGFZhbGlkYXRlUGlwZWxpbmVSZXNwb25zZRINCgV2YWxpZBgBIAEoCBI+Cghwcm9ibGVtcxgCIAMoCzIsLmxvb3BsaW5lLm9yY2hlc3RyYXRpb24udjEuRGVmaW5pdGlvblByb2JsZW0iMwoSR2V0UGlwZWxpbmVSZXF1ZXN0EgwKBG5hbWUYASABKAkSDwoHdmVyc2lvbhgCIAEoDSJMChNHZXRQaXBlbGluZVJlc3BvbnNlEjUKCHBpcGVsaW5lGAEgASgLMiMubG9vcGxpbmUub3JjaGVzdHJhdGlvbi52MS5QaXBlbGluZSIWChRMaXN0UGlwZWxpbmVzUmVxdWVzdCJPChVMaXN0UGlwZWxpbmVzUmVzcG9uc2USNgoJcGlwZWxpbmVzGAEgAygLMiMubG9vcGxpbmUub3JjaGVzdHJhdGlvbi52MS5QaXBlbGluZSKDAQoPU3RhcnRSdW5SZXF1ZXN0EhUKDXBpcGVsaW5lX25hbWUYASABKAkSGAoQcGlwZWxpbmVfdmVyc2lvbhgCIAEoDRIrCgpwYXJhbWV0ZXJzGAMgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBISCgpyZXF1ZXN0X2lkGAQgASgJIj8KEFN0YXJ0UnVuUmVzcG9uc2USKwoDcnVuGAEgASgLMh4ubG9vcGxpbmUub3JjaGVzdHJhdGlvbi52MS5SdW4itAIKC1Rhc2tBdHRlbXB0Eg8KB2F0dGVtcHQYASABKA0SFwoPaWRlbXBvdGVuY3lfa2V5GAIgASgJEg4KBnN0YXR1cxgDIAEoCRIxCg1kaXNwYXRjaGVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpzdGFydGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEwoLZHVyYXRpb25fbXMYByABKAESMwoFZXJyb3IYCCABKAsyJC5sb29wbGluZS5vcmNoZXN0cmF0aW9uLnYxLlRhc2tFcnJvchIQCghleGVjdXRvchgJIAEoCSLiAgoHVGFza1J1bhIPCgd0YXNrX2lkGAEgASgJEjYKCXN0ZXBfa2luZBgCIAEoDjIjLmxvb3BsaW5lLm9yY2hlc3RyYXRpb24udjEuU3RlcEtpbmQSNQoGc3RhdHVzGAMgASgOMiUubG9vcGxpbmUub3JjaGVzdHJhdGlvbi52MS5UYXNrU3RhdHVzEhIKCmRlcGVuZHNfb24YBCADKAkSDgoGY2FjaGVkGAUgASgIEhMKC3NraXBfcmVhc29uGAYgASgJEicKBmlucHV0cxgHIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSKAoHb3V0cHV0cxgIIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSOAoIYXR0ZW1wdHMYCSADKAsyJi5sb29wbGluZS5vcmNoZXN0cmF0aW9uLnYxLlRhc2tBdHRlbXB0EhEKCWNhY2hlX2tleRgKIAEoCSLCBAoDUnVuEg4KBnJ1bl9pZBgBIAEoCRIVCg1waXBlbGluZV9uYW1lGAIgASgJEhgKEHBpcGVsaW5lX3ZlcnNpb24YAyABKA0SNAoGc3RhdHVzGAQgASgOMiQubG9vcGxpbmUub3JjaGVzdHJhdGlvbi52MS5SdW5TdGF0dXMSNgoHdHJpZ2dlchgFIAEoCzIlLmxvb3BsaW5lLm9yY2hlc3RyYXRpb24udjEuUnVuVHJpZ2dlchIrCgpwYXJhbWV0ZXJzGAYgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIoCgdvdXRwdXRzGAcgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIxCgV0YXNrcxgIIAMoCzIiLmxvb3BsaW5lLm9yY2hlc3RyYXRpb24udjEuVGFza1J1bhIuCgpjcmVhdGVkX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpzdGFydGVkX2F0GAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRlZF9hdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFgoOZmFpbGVkX3Rhc2tfaWQYDCABKAkSMwoFZXJyb3IYDSABKAsyJC5sb29wbGluZS5vcmNoZXN0cmF0aW9uLnYxLlRhc2tFcnJvchIQCghyZXZpc2lvbhgOIAEoBBIVCg1jYW5jZWxfcmVhc29uGA8gASgJIh8KDUdldFJ1blJlcXVlc3QSDgoGcnVuX2lkGAEgASgJIj0KDkdldFJ1blJlc3BvbnNlEisKA3J1bhgBIAEoCzIeLmxvb3BsaW5lLm9yY2hlc3RyYXRpb24udjEuUnVuIm0KD0xpc3RSdW5zUmVxdWVzdBIVCg1waXBlbGluZV9uYW1lGAEgASgJEjQKBnN0YXR1cxgCIAEoDjIkLmxvb3BsaW5lLm9yY2hlc3RyYXRpb24udjEuUnVuU3RhdHVzEg0KBWxpbWl0GAMgASgNIkAKEExpc3RSdW5zUmVzcG9uc2USLAoEcnVucxgBIAMoCzIeLmxvb3BsaW5lLm9yY2hlc3RyYXRpb24udjEuUnVuIiEKD1dhdGNoUnVuUmVxdWVzdBIOCgZydW5faWQYASABKAkiPwoQV2F0Y2hSdW5SZXNwb25zZRIrCgNydW4YASABKAsyHi5sb29wbGluZS5vcmNoZXN0cmF0aW9uLnYxLlJ1biIyChBDYW5jZWxSdW5SZXF1ZXN0Eg4KBnJ1bl9pZBgBIAEoCRIOCgZyZWFzb24YAiABKAkiQAoRQ2FuY2VsUnVuUmVzcG9uc2USKwoDcnVuGAEgASgLMh4ubG9vcGxpbmUub3JjaGVzdHJhdGlvbi52MS5SdW4iRgoSR2V0VGFza0xvZ3NSZXF1ZXN0Eg4KBnJ1bl9pZBgBIAEoCRIPCgd0YXNrX2lkGAIgASgJEg8KB2F0dGVtcHQYAyABKA0iPgoLQXR0ZW1wdExvZ3MSDwoHYXR0ZW1wdBgBIAEoDRIMCgRsb2dzGAIgASgJEhAKCGxvZ3NfdXJpGAMgASgJIk8KE0dldFRhc2tMb2dzUmVzcG9uc2USOAoIYXR0ZW1wdHMYASADKAsyJi5sb29wbGluZS5vcmNoZXN0cmF0aW9uLnYxLkF0dGVtcHRMb2dzIigKEUdldExpbmVhZ2VSZXF1ZXN0EhMKC2FydGlmYWN0X2lkGAEgASgJIjQKD0xpbmVhZ2VBcnRpZmFjdBITCgthcnRpZmFjdF9pZBgBIAEoCRIMCgRraW5kGAIgASgJIq0CCgtMaW5lYWdlVGFzaxIOCgZydW5faWQYASABKAkSDwoHdGFza19pZBgCIAEoCRI2CglzdGVwX2tpbmQYAyABKA4yIy5sb29wbGluZS5vcmNoZXN0cmF0aW9uLnYxLlN0ZXBLaW5kEhUKDXBpcGVsaW5lX25hbWUYBCABKAkSGAoQcGlwZWxpbmVfdmVyc2lvbhgFIAEoDRIUCgxjb2RlX3ZlcnNpb24YBiABKAkSDgoGaW5wdXRzGAcgAygJEg8KB291dHB1dHMYCCADKAkSKwoKcGFyYW1ldGVycxgJIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSMAoMY29tcGxldGVkX2F0GAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKHAgoSR2V0TGluZWFnZVJlc3BvbnNlEjwKCGFydGlmYWN0GAEgASgLMioubG9vcGxpbmUub3JjaGVzdHJhdGlvbi52MS5MaW5lYWdlQXJ0aWZhY3QSPAoIdXBzdHJlYW0YAiADKAsyKi5sb29wbGluZS5vcmNoZXN0cmF0aW9uLnYxLkxpbmVhZ2VBcnRpZmFjdBI+Cgpkb3duc3RyZWFtGAMgAygLMioubG9vcGxpbmUub3JjaGVzdHJhdGlvbi52MS5MaW5lYWdlQXJ0aWZhY3QSNQoFdGFza3MYBCADKAsyJi5sb29wbGluZS5vcmNoZXN0cmF0aW9uLnYxLkxpbmVhZ2VUYXNrKqEBCglSdW5TdGF0dXMSGgoWUlVOX1NUQVRVU19VTlNQRUNJRklFRBAAEhUKEVJVTl9TVEFUVVNfUVVFVUVEEAESFgoSUlVOX1NUQVRVU19SVU5OSU5HEAISGAoUUlVOX1NUQVRVU19TVUNDRUVERUQQAxIVChFSVU5fU1RBVFVTX0ZBSUxFRBAEEhgKFFJVTl9TVEFUVVNfQ0FOQ0VMTEVEEAUq9QEKClRhc2tTdGF0dXMSGwoXVEFTS19TVEFUVVNfVU5TUEVDSUZJRUQQABIXChNUQVNLX1NUQVRVU19QRU5ESU5HEAESFQoRVEFTS19TVEFUVVNfUkVBRFkQAhIXChNUQVNLX1NUQVRVU19SVU5OSU5HEAMSGgoWVEFTS19TVEFUVVNfUkVUUllfV0FJVBAEEhkKFVRBU0tfU1RBVFVTX1NVQ0NFRURFRBAFEhYKElRBU0tfU1RBVFVTX0ZBSUxFRBAGEhcKE1RBU0tfU1RBVFVTX1NLSVBQRUQQBxIZChVUQVNLX1NUQVRVU19DQU5DRUxMRUQQCDK6CQoUT3JjaGVzdHJhdGlvblNlcnZpY2UScgoNQXBwbHlQaXBlbGluZRIvLmxvb3BsaW5lLm9yY2hlc3RyYXRpb24udjEuQXBwbHlQaXBlbGluZVJlcXVlc3QaMC5sb29wbGluZS5vcmNoZXN0cmF0aW9uLnYxLkFwcGx5UGlwZWxpbmVSZXNwb25zZRJ7ChBWYWxpZGF0ZVBpcGVsaW5lEjIubG9vcGxpbmUub3JjaGVzdHJhdGlvbi52MS5WYWxpZGF0ZVBpcGVsaW5lUmVxdWVzdBozLmxvb3BsaW5lLm9yY2hlc3RyYXRpb24udjEuVmFsaWRhdGVQaXBlbGluZVJlc3BvbnNlEmwKC0dldFBpcGVsaW5lEi0ubG9vcGxpbmUub3JjaGVzdHJhdGlvbi52MS5HZXRQaXBlbGluZVJlcXVlc3QaLi5sb29wbGluZS5vcmNoZXN0cmF0aW9uLnYxLkdldFBpcGVsaW5lUmVzcG9uc2UScgoNTGlzdFBpcGVsaW5lcxIvLmxvb3BsaW5lLm9yY2hlc3RyYXRpb24udjEuTGlzdFBpcGVsaW5lc1JlcXVlc3QaMC5sb29wbGluZS5vcmNoZXN0cmF0aW9uLnYxLkxpc3RQaXBlbGluZXNSZXNwb25zZRJjCghTdGFydFJ1bhIqLmxvb3BsaW5lLm9yY2hlc3RyYXRpb24udjEuU3RhcnRSdW5SZXF1ZXN0GisubG9vcGxpbmUub3JjaGVzdHJhdGlvbi52MS5TdGFydFJ1blJlc3BvbnNlEl0KBkdldFJ1bhIoLmxvb3BsaW5lLm9yY2hlc3RyYXRpb24udjEuR2V0UnVuUmVxdWVzdBopLmxvb3BsaW5lLm9yY2hlc3RyYXRpb24udjEuR2V0UnVuUmVzcG9uc2USYwoITGlzdFJ1bnMSKi5sb29wbGluZS5vcmNoZXN0cmF0aW9uLnYxLkxpc3RSdW5zUmVxdWVzdBorLmxvb3BsaW5lLm9yY2hlc3RyYXRpb24udjEuTGlzdFJ1bnNSZXNwb25zZRJlCghXYXRjaFJ1bhIqLmxvb3BsaW5lLm9yY2hlc3RyYXRpb24udjEuV2F0Y2hSdW5SZXF1ZXN0GisubG9vcGxpbmUub3JjaGVzdHJhdGlvbi52MS5XYXRjaFJ1blJlc3BvbnNlMAESZgoJQ2FuY2VsUnVuEisubG9vcGxpbmUub3JjaGVzdHJhdGlvbi52MS5DYW5jZWxSdW5SZXF1ZXN0GiwubG9vcGxpbmUub3JjaGVzdHJhdGlvbi52MS5DYW5jZWxSdW5SZXNwb25zZRJsCgtHZXRUYXNrTG9ncxItLmxvb3BsaW5lLm9yY2hlc3RyYXRpb24udjEuR2V0VGFza0xvZ3NSZXF1ZXN0Gi4ubG9vcGxpbmUub3JjaGVzdHJhdGlvbi52MS5HZXRUYXNrTG9nc1Jlc3BvbnNlEmkKCkdldExpbmVhZ2USLC5sb29wbGluZS5vcmNoZXN0cmF0aW9uLnYxLkdldExpbmVhZ2VSZXF1ZXN0Gi0ubG9vcGxpbmUub3JjaGVzdHJhdGlvbi52MS5HZXRMaW5lYWdlUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_struct, file_google_protobuf_timestamp, file_loopline_orchestration_v1_pipeline_runs, file_loopline_orchestration_v1_step_kind, file_loopline_orchestration_v1_task_error]);
+  fileDesc("CjVsb29wbGluZS9vcmNoZXN0cmF0aW9uL3YxL29yY2hlc3RyYXRpb25fc2VydmljZS5wcm90bxIZbG9vcGxpbmUub3JjaGVzdHJhdGlvbi52MSKzAQoIUGlwZWxpbmUSDAoEbmFtZRgBIAEoCRIPCgd2ZXJzaW9uGAIgASgNEhcKD2RlZmluaXRpb25faGFzaBgDIAEoCRIrCgpkZWZpbml0aW9uGAQgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBISCgphcHBsaWVkX2J5GAUgASgJEi4KCmFwcGxpZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIioKFEFwcGx5UGlwZWxpbmVSZXF1ZXN0EhIKCmRlZmluaXRpb24YASABKAkiXwoVQXBwbHlQaXBlbGluZVJlc3BvbnNlEjUKCHBpcGVsaW5lGAEgASgLMiMubG9vcGxpbmUub3JjaGVzdHJhdGlvbi52MS5QaXBlbGluZRIPCgdjaGFuZ2VkGAIgASgIIjIKEURlZmluaXRpb25Qcm9ibGVtEgwKBHBhdGgYASABKAkSDwoHbWVzc2FnZRgCIAEoCSItChdWYWxpZGF0ZVBpcGVsaW5lUmVxdWVzdBISCgpkZWZpbml0aW9uGAEgASgJImkKGFZhbGlkYXRlUGlwZWxpbmVSZXNwb25zZRINCgV2YWxpZBgBIAEoCBI+Cghwcm9ibGVtcxgCIAMoCzIsLmxvb3BsaW5lLm9yY2hlc3RyYXRpb24udjEuRGVmaW5pdGlvblByb2JsZW0iMwoSR2V0UGlwZWxpbmVSZXF1ZXN0EgwKBG5hbWUYASABKAkSDwoHdmVyc2lvbhgCIAEoDSJMChNHZXRQaXBlbGluZVJlc3BvbnNlEjUKCHBpcGVsaW5lGAEgASgLMiMubG9vcGxpbmUub3JjaGVzdHJhdGlvbi52MS5QaXBlbGluZSIWChRMaXN0UGlwZWxpbmVzUmVxdWVzdCJPChVMaXN0UGlwZWxpbmVzUmVzcG9uc2USNgoJcGlwZWxpbmVzGAEgAygLMiMubG9vcGxpbmUub3JjaGVzdHJhdGlvbi52MS5QaXBlbGluZSKLAQoXU3RhcnRQaXBlbGluZVJ1blJlcXVlc3QSFQoNcGlwZWxpbmVfbmFtZRgBIAEoCRIYChBwaXBlbGluZV92ZXJzaW9uGAIgASgNEisKCnBhcmFtZXRlcnMYAyABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EhIKCnJlcXVlc3RfaWQYBCABKAkiTwoYU3RhcnRQaXBlbGluZVJ1blJlc3BvbnNlEjMKA3J1bhgBIAEoCzImLmxvb3BsaW5lLm9yY2hlc3RyYXRpb24udjEuUGlwZWxpbmVSdW4ivAIKE1BpcGVsaW5lVGFza0F0dGVtcHQSDwoHYXR0ZW1wdBgBIAEoDRIXCg9pZGVtcG90ZW5jeV9rZXkYAiABKAkSDgoGc3RhdHVzGAMgASgJEjEKDWRpc3BhdGNoZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnN0YXJ0ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBITCgtkdXJhdGlvbl9tcxgHIAEoARIzCgVlcnJvchgIIAEoCzIkLmxvb3BsaW5lLm9yY2hlc3RyYXRpb24udjEuVGFza0Vycm9yEhAKCGV4ZWN1dG9yGAkgASgJIvcCCgxQaXBlbGluZVRhc2sSDwoHdGFza19pZBgBIAEoCRI2CglzdGVwX2tpbmQYAiABKA4yIy5sb29wbGluZS5vcmNoZXN0cmF0aW9uLnYxLlN0ZXBLaW5kEj0KBnN0YXR1cxgDIAEoDjItLmxvb3BsaW5lLm9yY2hlc3RyYXRpb24udjEuUGlwZWxpbmVUYXNrU3RhdHVzEhIKCmRlcGVuZHNfb24YBCADKAkSDgoGY2FjaGVkGAUgASgIEhMKC3NraXBfcmVhc29uGAYgASgJEicKBmlucHV0cxgHIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSKAoHb3V0cHV0cxgIIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSQAoIYXR0ZW1wdHMYCSADKAsyLi5sb29wbGluZS5vcmNoZXN0cmF0aW9uLnYxLlBpcGVsaW5lVGFza0F0dGVtcHQSEQoJY2FjaGVfa2V5GAogASgJItcECgtQaXBlbGluZVJ1bhIOCgZydW5faWQYASABKAkSFQoNcGlwZWxpbmVfbmFtZRgCIAEoCRIYChBwaXBlbGluZV92ZXJzaW9uGAMgASgNEjwKBnN0YXR1cxgEIAEoDjIsLmxvb3BsaW5lLm9yY2hlc3RyYXRpb24udjEuUGlwZWxpbmVSdW5TdGF0dXMSNgoHdHJpZ2dlchgFIAEoCzIlLmxvb3BsaW5lLm9yY2hlc3RyYXRpb24udjEuUnVuVHJpZ2dlchIrCgpwYXJhbWV0ZXJzGAYgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIoCgdvdXRwdXRzGAcgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBI2CgV0YXNrcxgIIAMoCzInLmxvb3BsaW5lLm9yY2hlc3RyYXRpb24udjEuUGlwZWxpbmVUYXNrEi4KCmNyZWF0ZWRfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnN0YXJ0ZWRfYXQYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZGVkX2F0GAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIWCg5mYWlsZWRfdGFza19pZBgMIAEoCRIzCgVlcnJvchgNIAEoCzIkLmxvb3BsaW5lLm9yY2hlc3RyYXRpb24udjEuVGFza0Vycm9yEhAKCHJldmlzaW9uGA4gASgEEhUKDWNhbmNlbF9yZWFzb24YDyABKAkiJwoVR2V0UGlwZWxpbmVSdW5SZXF1ZXN0Eg4KBnJ1bl9pZBgBIAEoCSJNChZHZXRQaXBlbGluZVJ1blJlc3BvbnNlEjMKA3J1bhgBIAEoCzImLmxvb3BsaW5lLm9yY2hlc3RyYXRpb24udjEuUGlwZWxpbmVSdW4ifQoXTGlzdFBpcGVsaW5lUnVuc1JlcXVlc3QSFQoNcGlwZWxpbmVfbmFtZRgBIAEoCRI8CgZzdGF0dXMYAiABKA4yLC5sb29wbGluZS5vcmNoZXN0cmF0aW9uLnYxLlBpcGVsaW5lUnVuU3RhdHVzEg0KBWxpbWl0GAMgASgNIlAKGExpc3RQaXBlbGluZVJ1bnNSZXNwb25zZRI0CgRydW5zGAEgAygLMiYubG9vcGxpbmUub3JjaGVzdHJhdGlvbi52MS5QaXBlbGluZVJ1biIpChdXYXRjaFBpcGVsaW5lUnVuUmVxdWVzdBIOCgZydW5faWQYASABKAkiTwoYV2F0Y2hQaXBlbGluZVJ1blJlc3BvbnNlEjMKA3J1bhgBIAEoCzImLmxvb3BsaW5lLm9yY2hlc3RyYXRpb24udjEuUGlwZWxpbmVSdW4iOgoYQ2FuY2VsUGlwZWxpbmVSdW5SZXF1ZXN0Eg4KBnJ1bl9pZBgBIAEoCRIOCgZyZWFzb24YAiABKAkiUAoZQ2FuY2VsUGlwZWxpbmVSdW5SZXNwb25zZRIzCgNydW4YASABKAsyJi5sb29wbGluZS5vcmNoZXN0cmF0aW9uLnYxLlBpcGVsaW5lUnVuIkYKEkdldFRhc2tMb2dzUmVxdWVzdBIOCgZydW5faWQYASABKAkSDwoHdGFza19pZBgCIAEoCRIPCgdhdHRlbXB0GAMgASgNIj4KC0F0dGVtcHRMb2dzEg8KB2F0dGVtcHQYASABKA0SDAoEbG9ncxgCIAEoCRIQCghsb2dzX3VyaRgDIAEoCSJPChNHZXRUYXNrTG9nc1Jlc3BvbnNlEjgKCGF0dGVtcHRzGAEgAygLMiYubG9vcGxpbmUub3JjaGVzdHJhdGlvbi52MS5BdHRlbXB0TG9ncyIoChFHZXRMaW5lYWdlUmVxdWVzdBITCgthcnRpZmFjdF9pZBgBIAEoCSI0Cg9MaW5lYWdlQXJ0aWZhY3QSEwoLYXJ0aWZhY3RfaWQYASABKAkSDAoEa2luZBgCIAEoCSKtAgoLTGluZWFnZVRhc2sSDgoGcnVuX2lkGAEgASgJEg8KB3Rhc2tfaWQYAiABKAkSNgoJc3RlcF9raW5kGAMgASgOMiMubG9vcGxpbmUub3JjaGVzdHJhdGlvbi52MS5TdGVwS2luZBIVCg1waXBlbGluZV9uYW1lGAQgASgJEhgKEHBpcGVsaW5lX3ZlcnNpb24YBSABKA0SFAoMY29kZV92ZXJzaW9uGAYgASgJEg4KBmlucHV0cxgHIAMoCRIPCgdvdXRwdXRzGAggAygJEisKCnBhcmFtZXRlcnMYCSABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EjAKDGNvbXBsZXRlZF9hdBgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAihwIKEkdldExpbmVhZ2VSZXNwb25zZRI8CghhcnRpZmFjdBgBIAEoCzIqLmxvb3BsaW5lLm9yY2hlc3RyYXRpb24udjEuTGluZWFnZUFydGlmYWN0EjwKCHVwc3RyZWFtGAIgAygLMioubG9vcGxpbmUub3JjaGVzdHJhdGlvbi52MS5MaW5lYWdlQXJ0aWZhY3QSPgoKZG93bnN0cmVhbRgDIAMoCzIqLmxvb3BsaW5lLm9yY2hlc3RyYXRpb24udjEuTGluZWFnZUFydGlmYWN0EjUKBXRhc2tzGAQgAygLMiYubG9vcGxpbmUub3JjaGVzdHJhdGlvbi52MS5MaW5lYWdlVGFzayrfAQoRUGlwZWxpbmVSdW5TdGF0dXMSIwofUElQRUxJTkVfUlVOX1NUQVRVU19VTlNQRUNJRklFRBAAEh4KGlBJUEVMSU5FX1JVTl9TVEFUVVNfUVVFVUVEEAESHwobUElQRUxJTkVfUlVOX1NUQVRVU19SVU5OSU5HEAISIQodUElQRUxJTkVfUlVOX1NUQVRVU19TVUNDRUVERUQQAxIeChpQSVBFTElORV9SVU5fU1RBVFVTX0ZBSUxFRBAEEiEKHVBJUEVMSU5FX1JVTl9TVEFUVVNfQ0FOQ0VMTEVEEAUqzgIKElBpcGVsaW5lVGFza1N0YXR1cxIkCiBQSVBFTElORV9UQVNLX1NUQVRVU19VTlNQRUNJRklFRBAAEiAKHFBJUEVMSU5FX1RBU0tfU1RBVFVTX1BFTkRJTkcQARIeChpQSVBFTElORV9UQVNLX1NUQVRVU19SRUFEWRACEiAKHFBJUEVMSU5FX1RBU0tfU1RBVFVTX1JVTk5JTkcQAxIjCh9QSVBFTElORV9UQVNLX1NUQVRVU19SRVRSWV9XQUlUEAQSIgoeUElQRUxJTkVfVEFTS19TVEFUVVNfU1VDQ0VFREVEEAUSHwobUElQRUxJTkVfVEFTS19TVEFUVVNfRkFJTEVEEAYSIAocUElQRUxJTkVfVEFTS19TVEFUVVNfU0tJUFBFRBAHEiIKHlBJUEVMSU5FX1RBU0tfU1RBVFVTX0NBTkNFTExFRBAIMrIKChRPcmNoZXN0cmF0aW9uU2VydmljZRJyCg1BcHBseVBpcGVsaW5lEi8ubG9vcGxpbmUub3JjaGVzdHJhdGlvbi52MS5BcHBseVBpcGVsaW5lUmVxdWVzdBowLmxvb3BsaW5lLm9yY2hlc3RyYXRpb24udjEuQXBwbHlQaXBlbGluZVJlc3BvbnNlEnsKEFZhbGlkYXRlUGlwZWxpbmUSMi5sb29wbGluZS5vcmNoZXN0cmF0aW9uLnYxLlZhbGlkYXRlUGlwZWxpbmVSZXF1ZXN0GjMubG9vcGxpbmUub3JjaGVzdHJhdGlvbi52MS5WYWxpZGF0ZVBpcGVsaW5lUmVzcG9uc2USbAoLR2V0UGlwZWxpbmUSLS5sb29wbGluZS5vcmNoZXN0cmF0aW9uLnYxLkdldFBpcGVsaW5lUmVxdWVzdBouLmxvb3BsaW5lLm9yY2hlc3RyYXRpb24udjEuR2V0UGlwZWxpbmVSZXNwb25zZRJyCg1MaXN0UGlwZWxpbmVzEi8ubG9vcGxpbmUub3JjaGVzdHJhdGlvbi52MS5MaXN0UGlwZWxpbmVzUmVxdWVzdBowLmxvb3BsaW5lLm9yY2hlc3RyYXRpb24udjEuTGlzdFBpcGVsaW5lc1Jlc3BvbnNlEnsKEFN0YXJ0UGlwZWxpbmVSdW4SMi5sb29wbGluZS5vcmNoZXN0cmF0aW9uLnYxLlN0YXJ0UGlwZWxpbmVSdW5SZXF1ZXN0GjMubG9vcGxpbmUub3JjaGVzdHJhdGlvbi52MS5TdGFydFBpcGVsaW5lUnVuUmVzcG9uc2USdQoOR2V0UGlwZWxpbmVSdW4SMC5sb29wbGluZS5vcmNoZXN0cmF0aW9uLnYxLkdldFBpcGVsaW5lUnVuUmVxdWVzdBoxLmxvb3BsaW5lLm9yY2hlc3RyYXRpb24udjEuR2V0UGlwZWxpbmVSdW5SZXNwb25zZRJ7ChBMaXN0UGlwZWxpbmVSdW5zEjIubG9vcGxpbmUub3JjaGVzdHJhdGlvbi52MS5MaXN0UGlwZWxpbmVSdW5zUmVxdWVzdBozLmxvb3BsaW5lLm9yY2hlc3RyYXRpb24udjEuTGlzdFBpcGVsaW5lUnVuc1Jlc3BvbnNlEn0KEFdhdGNoUGlwZWxpbmVSdW4SMi5sb29wbGluZS5vcmNoZXN0cmF0aW9uLnYxLldhdGNoUGlwZWxpbmVSdW5SZXF1ZXN0GjMubG9vcGxpbmUub3JjaGVzdHJhdGlvbi52MS5XYXRjaFBpcGVsaW5lUnVuUmVzcG9uc2UwARJ+ChFDYW5jZWxQaXBlbGluZVJ1bhIzLmxvb3BsaW5lLm9yY2hlc3RyYXRpb24udjEuQ2FuY2VsUGlwZWxpbmVSdW5SZXF1ZXN0GjQubG9vcGxpbmUub3JjaGVzdHJhdGlvbi52MS5DYW5jZWxQaXBlbGluZVJ1blJlc3BvbnNlEmwKC0dldFRhc2tMb2dzEi0ubG9vcGxpbmUub3JjaGVzdHJhdGlvbi52MS5HZXRUYXNrTG9nc1JlcXVlc3QaLi5sb29wbGluZS5vcmNoZXN0cmF0aW9uLnYxLkdldFRhc2tMb2dzUmVzcG9uc2USaQoKR2V0TGluZWFnZRIsLmxvb3BsaW5lLm9yY2hlc3RyYXRpb24udjEuR2V0TGluZWFnZVJlcXVlc3QaLS5sb29wbGluZS5vcmNoZXN0cmF0aW9uLnYxLkdldExpbmVhZ2VSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_struct, file_google_protobuf_timestamp, file_loopline_orchestration_v1_pipeline_runs, file_loopline_orchestration_v1_step_kind, file_loopline_orchestration_v1_task_error]);
 
 /**
  * A version of a pipeline definition.
@@ -501,11 +501,11 @@ export const ListPipelinesResponseSchema: GenMessage<ListPipelinesResponse, {jso
   messageDesc(file_loopline_orchestration_v1_orchestration_service, 9);
 
 /**
- * Request of StartRun.
+ * Request of StartPipelineRun.
  *
- * @generated from message loopline.orchestration.v1.StartRunRequest
+ * @generated from message loopline.orchestration.v1.StartPipelineRunRequest
  */
-export type StartRunRequest = Message<"loopline.orchestration.v1.StartRunRequest"> & {
+export type StartPipelineRunRequest = Message<"loopline.orchestration.v1.StartPipelineRunRequest"> & {
   /**
    * Name of the pipeline to run.
    *
@@ -536,11 +536,11 @@ export type StartRunRequest = Message<"loopline.orchestration.v1.StartRunRequest
 };
 
 /**
- * Request of StartRun.
+ * Request of StartPipelineRun.
  *
- * @generated from message loopline.orchestration.v1.StartRunRequest
+ * @generated from message loopline.orchestration.v1.StartPipelineRunRequest
  */
-export type StartRunRequestJson = {
+export type StartPipelineRunRequestJson = {
   /**
    * Name of the pipeline to run.
    *
@@ -571,53 +571,53 @@ export type StartRunRequestJson = {
 };
 
 /**
- * Describes the message loopline.orchestration.v1.StartRunRequest.
- * Use `create(StartRunRequestSchema)` to create a new message.
+ * Describes the message loopline.orchestration.v1.StartPipelineRunRequest.
+ * Use `create(StartPipelineRunRequestSchema)` to create a new message.
  */
-export const StartRunRequestSchema: GenMessage<StartRunRequest, {jsonType: StartRunRequestJson}> = /*@__PURE__*/
+export const StartPipelineRunRequestSchema: GenMessage<StartPipelineRunRequest, {jsonType: StartPipelineRunRequestJson}> = /*@__PURE__*/
   messageDesc(file_loopline_orchestration_v1_orchestration_service, 10);
 
 /**
- * Response of StartRun.
+ * Response of StartPipelineRun.
  *
- * @generated from message loopline.orchestration.v1.StartRunResponse
+ * @generated from message loopline.orchestration.v1.StartPipelineRunResponse
  */
-export type StartRunResponse = Message<"loopline.orchestration.v1.StartRunResponse"> & {
+export type StartPipelineRunResponse = Message<"loopline.orchestration.v1.StartPipelineRunResponse"> & {
   /**
    * The run, as it stands right after it started.
    *
-   * @generated from field: loopline.orchestration.v1.Run run = 1;
+   * @generated from field: loopline.orchestration.v1.PipelineRun run = 1;
    */
-  run?: Run | undefined;
+  run?: PipelineRun | undefined;
 };
 
 /**
- * Response of StartRun.
+ * Response of StartPipelineRun.
  *
- * @generated from message loopline.orchestration.v1.StartRunResponse
+ * @generated from message loopline.orchestration.v1.StartPipelineRunResponse
  */
-export type StartRunResponseJson = {
+export type StartPipelineRunResponseJson = {
   /**
    * The run, as it stands right after it started.
    *
-   * @generated from field: loopline.orchestration.v1.Run run = 1;
+   * @generated from field: loopline.orchestration.v1.PipelineRun run = 1;
    */
-  run?: RunJson;
+  run?: PipelineRunJson;
 };
 
 /**
- * Describes the message loopline.orchestration.v1.StartRunResponse.
- * Use `create(StartRunResponseSchema)` to create a new message.
+ * Describes the message loopline.orchestration.v1.StartPipelineRunResponse.
+ * Use `create(StartPipelineRunResponseSchema)` to create a new message.
  */
-export const StartRunResponseSchema: GenMessage<StartRunResponse, {jsonType: StartRunResponseJson}> = /*@__PURE__*/
+export const StartPipelineRunResponseSchema: GenMessage<StartPipelineRunResponse, {jsonType: StartPipelineRunResponseJson}> = /*@__PURE__*/
   messageDesc(file_loopline_orchestration_v1_orchestration_service, 11);
 
 /**
  * One attempt of a task.
  *
- * @generated from message loopline.orchestration.v1.TaskAttempt
+ * @generated from message loopline.orchestration.v1.PipelineTaskAttempt
  */
-export type TaskAttempt = Message<"loopline.orchestration.v1.TaskAttempt"> & {
+export type PipelineTaskAttempt = Message<"loopline.orchestration.v1.PipelineTaskAttempt"> & {
   /**
    * Attempt number, from 1.
    *
@@ -685,9 +685,9 @@ export type TaskAttempt = Message<"loopline.orchestration.v1.TaskAttempt"> & {
 /**
  * One attempt of a task.
  *
- * @generated from message loopline.orchestration.v1.TaskAttempt
+ * @generated from message loopline.orchestration.v1.PipelineTaskAttempt
  */
-export type TaskAttemptJson = {
+export type PipelineTaskAttemptJson = {
   /**
    * Attempt number, from 1.
    *
@@ -753,18 +753,18 @@ export type TaskAttemptJson = {
 };
 
 /**
- * Describes the message loopline.orchestration.v1.TaskAttempt.
- * Use `create(TaskAttemptSchema)` to create a new message.
+ * Describes the message loopline.orchestration.v1.PipelineTaskAttempt.
+ * Use `create(PipelineTaskAttemptSchema)` to create a new message.
  */
-export const TaskAttemptSchema: GenMessage<TaskAttempt, {jsonType: TaskAttemptJson}> = /*@__PURE__*/
+export const PipelineTaskAttemptSchema: GenMessage<PipelineTaskAttempt, {jsonType: PipelineTaskAttemptJson}> = /*@__PURE__*/
   messageDesc(file_loopline_orchestration_v1_orchestration_service, 12);
 
 /**
  * A task of a run.
  *
- * @generated from message loopline.orchestration.v1.TaskRun
+ * @generated from message loopline.orchestration.v1.PipelineTask
  */
-export type TaskRun = Message<"loopline.orchestration.v1.TaskRun"> & {
+export type PipelineTask = Message<"loopline.orchestration.v1.PipelineTask"> & {
   /**
    * Id of the task (the step id in the definition).
    *
@@ -782,9 +782,9 @@ export type TaskRun = Message<"loopline.orchestration.v1.TaskRun"> & {
   /**
    * State of the task.
    *
-   * @generated from field: loopline.orchestration.v1.TaskStatus status = 3;
+   * @generated from field: loopline.orchestration.v1.PipelineTaskStatus status = 3;
    */
-  status: TaskStatus;
+  status: PipelineTaskStatus;
 
   /**
    * Ids of the tasks it waits for.
@@ -824,9 +824,9 @@ export type TaskRun = Message<"loopline.orchestration.v1.TaskRun"> & {
   /**
    * Its attempts, oldest first.
    *
-   * @generated from field: repeated loopline.orchestration.v1.TaskAttempt attempts = 9;
+   * @generated from field: repeated loopline.orchestration.v1.PipelineTaskAttempt attempts = 9;
    */
-  attempts: TaskAttempt[];
+  attempts: PipelineTaskAttempt[];
 
   /**
    * Lowercase hex SHA-256 cache key; empty when caching is off for the step.
@@ -839,9 +839,9 @@ export type TaskRun = Message<"loopline.orchestration.v1.TaskRun"> & {
 /**
  * A task of a run.
  *
- * @generated from message loopline.orchestration.v1.TaskRun
+ * @generated from message loopline.orchestration.v1.PipelineTask
  */
-export type TaskRunJson = {
+export type PipelineTaskJson = {
   /**
    * Id of the task (the step id in the definition).
    *
@@ -859,9 +859,9 @@ export type TaskRunJson = {
   /**
    * State of the task.
    *
-   * @generated from field: loopline.orchestration.v1.TaskStatus status = 3;
+   * @generated from field: loopline.orchestration.v1.PipelineTaskStatus status = 3;
    */
-  status?: TaskStatusJson;
+  status?: PipelineTaskStatusJson;
 
   /**
    * Ids of the tasks it waits for.
@@ -901,9 +901,9 @@ export type TaskRunJson = {
   /**
    * Its attempts, oldest first.
    *
-   * @generated from field: repeated loopline.orchestration.v1.TaskAttempt attempts = 9;
+   * @generated from field: repeated loopline.orchestration.v1.PipelineTaskAttempt attempts = 9;
    */
-  attempts?: TaskAttemptJson[];
+  attempts?: PipelineTaskAttemptJson[];
 
   /**
    * Lowercase hex SHA-256 cache key; empty when caching is off for the step.
@@ -914,18 +914,18 @@ export type TaskRunJson = {
 };
 
 /**
- * Describes the message loopline.orchestration.v1.TaskRun.
- * Use `create(TaskRunSchema)` to create a new message.
+ * Describes the message loopline.orchestration.v1.PipelineTask.
+ * Use `create(PipelineTaskSchema)` to create a new message.
  */
-export const TaskRunSchema: GenMessage<TaskRun, {jsonType: TaskRunJson}> = /*@__PURE__*/
+export const PipelineTaskSchema: GenMessage<PipelineTask, {jsonType: PipelineTaskJson}> = /*@__PURE__*/
   messageDesc(file_loopline_orchestration_v1_orchestration_service, 13);
 
 /**
  * A pipeline run.
  *
- * @generated from message loopline.orchestration.v1.Run
+ * @generated from message loopline.orchestration.v1.PipelineRun
  */
-export type Run = Message<"loopline.orchestration.v1.Run"> & {
+export type PipelineRun = Message<"loopline.orchestration.v1.PipelineRun"> & {
   /**
    * Id of the run (UUID).
    *
@@ -950,9 +950,9 @@ export type Run = Message<"loopline.orchestration.v1.Run"> & {
   /**
    * State of the run.
    *
-   * @generated from field: loopline.orchestration.v1.RunStatus status = 4;
+   * @generated from field: loopline.orchestration.v1.PipelineRunStatus status = 4;
    */
-  status: RunStatus;
+  status: PipelineRunStatus;
 
   /**
    * What started the run.
@@ -978,9 +978,9 @@ export type Run = Message<"loopline.orchestration.v1.Run"> & {
   /**
    * The tasks, in a topological order.
    *
-   * @generated from field: repeated loopline.orchestration.v1.TaskRun tasks = 8;
+   * @generated from field: repeated loopline.orchestration.v1.PipelineTask tasks = 8;
    */
-  tasks: TaskRun[];
+  tasks: PipelineTask[];
 
   /**
    * When the run was created (queued or started).
@@ -1035,9 +1035,9 @@ export type Run = Message<"loopline.orchestration.v1.Run"> & {
 /**
  * A pipeline run.
  *
- * @generated from message loopline.orchestration.v1.Run
+ * @generated from message loopline.orchestration.v1.PipelineRun
  */
-export type RunJson = {
+export type PipelineRunJson = {
   /**
    * Id of the run (UUID).
    *
@@ -1062,9 +1062,9 @@ export type RunJson = {
   /**
    * State of the run.
    *
-   * @generated from field: loopline.orchestration.v1.RunStatus status = 4;
+   * @generated from field: loopline.orchestration.v1.PipelineRunStatus status = 4;
    */
-  status?: RunStatusJson;
+  status?: PipelineRunStatusJson;
 
   /**
    * What started the run.
@@ -1090,9 +1090,9 @@ export type RunJson = {
   /**
    * The tasks, in a topological order.
    *
-   * @generated from field: repeated loopline.orchestration.v1.TaskRun tasks = 8;
+   * @generated from field: repeated loopline.orchestration.v1.PipelineTask tasks = 8;
    */
-  tasks?: TaskRunJson[];
+  tasks?: PipelineTaskJson[];
 
   /**
    * When the run was created (queued or started).
@@ -1145,18 +1145,18 @@ export type RunJson = {
 };
 
 /**
- * Describes the message loopline.orchestration.v1.Run.
- * Use `create(RunSchema)` to create a new message.
+ * Describes the message loopline.orchestration.v1.PipelineRun.
+ * Use `create(PipelineRunSchema)` to create a new message.
  */
-export const RunSchema: GenMessage<Run, {jsonType: RunJson}> = /*@__PURE__*/
+export const PipelineRunSchema: GenMessage<PipelineRun, {jsonType: PipelineRunJson}> = /*@__PURE__*/
   messageDesc(file_loopline_orchestration_v1_orchestration_service, 14);
 
 /**
- * Request of GetRun.
+ * Request of GetPipelineRun.
  *
- * @generated from message loopline.orchestration.v1.GetRunRequest
+ * @generated from message loopline.orchestration.v1.GetPipelineRunRequest
  */
-export type GetRunRequest = Message<"loopline.orchestration.v1.GetRunRequest"> & {
+export type GetPipelineRunRequest = Message<"loopline.orchestration.v1.GetPipelineRunRequest"> & {
   /**
    * Id of the run.
    *
@@ -1166,11 +1166,11 @@ export type GetRunRequest = Message<"loopline.orchestration.v1.GetRunRequest"> &
 };
 
 /**
- * Request of GetRun.
+ * Request of GetPipelineRun.
  *
- * @generated from message loopline.orchestration.v1.GetRunRequest
+ * @generated from message loopline.orchestration.v1.GetPipelineRunRequest
  */
-export type GetRunRequestJson = {
+export type GetPipelineRunRequestJson = {
   /**
    * Id of the run.
    *
@@ -1180,53 +1180,53 @@ export type GetRunRequestJson = {
 };
 
 /**
- * Describes the message loopline.orchestration.v1.GetRunRequest.
- * Use `create(GetRunRequestSchema)` to create a new message.
+ * Describes the message loopline.orchestration.v1.GetPipelineRunRequest.
+ * Use `create(GetPipelineRunRequestSchema)` to create a new message.
  */
-export const GetRunRequestSchema: GenMessage<GetRunRequest, {jsonType: GetRunRequestJson}> = /*@__PURE__*/
+export const GetPipelineRunRequestSchema: GenMessage<GetPipelineRunRequest, {jsonType: GetPipelineRunRequestJson}> = /*@__PURE__*/
   messageDesc(file_loopline_orchestration_v1_orchestration_service, 15);
 
 /**
- * Response of GetRun.
+ * Response of GetPipelineRun.
  *
- * @generated from message loopline.orchestration.v1.GetRunResponse
+ * @generated from message loopline.orchestration.v1.GetPipelineRunResponse
  */
-export type GetRunResponse = Message<"loopline.orchestration.v1.GetRunResponse"> & {
+export type GetPipelineRunResponse = Message<"loopline.orchestration.v1.GetPipelineRunResponse"> & {
   /**
    * The run.
    *
-   * @generated from field: loopline.orchestration.v1.Run run = 1;
+   * @generated from field: loopline.orchestration.v1.PipelineRun run = 1;
    */
-  run?: Run | undefined;
+  run?: PipelineRun | undefined;
 };
 
 /**
- * Response of GetRun.
+ * Response of GetPipelineRun.
  *
- * @generated from message loopline.orchestration.v1.GetRunResponse
+ * @generated from message loopline.orchestration.v1.GetPipelineRunResponse
  */
-export type GetRunResponseJson = {
+export type GetPipelineRunResponseJson = {
   /**
    * The run.
    *
-   * @generated from field: loopline.orchestration.v1.Run run = 1;
+   * @generated from field: loopline.orchestration.v1.PipelineRun run = 1;
    */
-  run?: RunJson;
+  run?: PipelineRunJson;
 };
 
 /**
- * Describes the message loopline.orchestration.v1.GetRunResponse.
- * Use `create(GetRunResponseSchema)` to create a new message.
+ * Describes the message loopline.orchestration.v1.GetPipelineRunResponse.
+ * Use `create(GetPipelineRunResponseSchema)` to create a new message.
  */
-export const GetRunResponseSchema: GenMessage<GetRunResponse, {jsonType: GetRunResponseJson}> = /*@__PURE__*/
+export const GetPipelineRunResponseSchema: GenMessage<GetPipelineRunResponse, {jsonType: GetPipelineRunResponseJson}> = /*@__PURE__*/
   messageDesc(file_loopline_orchestration_v1_orchestration_service, 16);
 
 /**
- * Request of ListRuns.
+ * Request of ListPipelineRuns.
  *
- * @generated from message loopline.orchestration.v1.ListRunsRequest
+ * @generated from message loopline.orchestration.v1.ListPipelineRunsRequest
  */
-export type ListRunsRequest = Message<"loopline.orchestration.v1.ListRunsRequest"> & {
+export type ListPipelineRunsRequest = Message<"loopline.orchestration.v1.ListPipelineRunsRequest"> & {
   /**
    * Only runs of this pipeline; empty for all.
    *
@@ -1237,9 +1237,9 @@ export type ListRunsRequest = Message<"loopline.orchestration.v1.ListRunsRequest
   /**
    * Only runs in this state; unspecified for all.
    *
-   * @generated from field: loopline.orchestration.v1.RunStatus status = 2;
+   * @generated from field: loopline.orchestration.v1.PipelineRunStatus status = 2;
    */
-  status: RunStatus;
+  status: PipelineRunStatus;
 
   /**
    * Most runs to return (default 50, at most 500).
@@ -1250,11 +1250,11 @@ export type ListRunsRequest = Message<"loopline.orchestration.v1.ListRunsRequest
 };
 
 /**
- * Request of ListRuns.
+ * Request of ListPipelineRuns.
  *
- * @generated from message loopline.orchestration.v1.ListRunsRequest
+ * @generated from message loopline.orchestration.v1.ListPipelineRunsRequest
  */
-export type ListRunsRequestJson = {
+export type ListPipelineRunsRequestJson = {
   /**
    * Only runs of this pipeline; empty for all.
    *
@@ -1265,9 +1265,9 @@ export type ListRunsRequestJson = {
   /**
    * Only runs in this state; unspecified for all.
    *
-   * @generated from field: loopline.orchestration.v1.RunStatus status = 2;
+   * @generated from field: loopline.orchestration.v1.PipelineRunStatus status = 2;
    */
-  status?: RunStatusJson;
+  status?: PipelineRunStatusJson;
 
   /**
    * Most runs to return (default 50, at most 500).
@@ -1278,53 +1278,53 @@ export type ListRunsRequestJson = {
 };
 
 /**
- * Describes the message loopline.orchestration.v1.ListRunsRequest.
- * Use `create(ListRunsRequestSchema)` to create a new message.
+ * Describes the message loopline.orchestration.v1.ListPipelineRunsRequest.
+ * Use `create(ListPipelineRunsRequestSchema)` to create a new message.
  */
-export const ListRunsRequestSchema: GenMessage<ListRunsRequest, {jsonType: ListRunsRequestJson}> = /*@__PURE__*/
+export const ListPipelineRunsRequestSchema: GenMessage<ListPipelineRunsRequest, {jsonType: ListPipelineRunsRequestJson}> = /*@__PURE__*/
   messageDesc(file_loopline_orchestration_v1_orchestration_service, 17);
 
 /**
- * Response of ListRuns.
+ * Response of ListPipelineRuns.
  *
- * @generated from message loopline.orchestration.v1.ListRunsResponse
+ * @generated from message loopline.orchestration.v1.ListPipelineRunsResponse
  */
-export type ListRunsResponse = Message<"loopline.orchestration.v1.ListRunsResponse"> & {
+export type ListPipelineRunsResponse = Message<"loopline.orchestration.v1.ListPipelineRunsResponse"> & {
   /**
    * The runs, newest first, without their task details.
    *
-   * @generated from field: repeated loopline.orchestration.v1.Run runs = 1;
+   * @generated from field: repeated loopline.orchestration.v1.PipelineRun runs = 1;
    */
-  runs: Run[];
+  runs: PipelineRun[];
 };
 
 /**
- * Response of ListRuns.
+ * Response of ListPipelineRuns.
  *
- * @generated from message loopline.orchestration.v1.ListRunsResponse
+ * @generated from message loopline.orchestration.v1.ListPipelineRunsResponse
  */
-export type ListRunsResponseJson = {
+export type ListPipelineRunsResponseJson = {
   /**
    * The runs, newest first, without their task details.
    *
-   * @generated from field: repeated loopline.orchestration.v1.Run runs = 1;
+   * @generated from field: repeated loopline.orchestration.v1.PipelineRun runs = 1;
    */
-  runs?: RunJson[];
+  runs?: PipelineRunJson[];
 };
 
 /**
- * Describes the message loopline.orchestration.v1.ListRunsResponse.
- * Use `create(ListRunsResponseSchema)` to create a new message.
+ * Describes the message loopline.orchestration.v1.ListPipelineRunsResponse.
+ * Use `create(ListPipelineRunsResponseSchema)` to create a new message.
  */
-export const ListRunsResponseSchema: GenMessage<ListRunsResponse, {jsonType: ListRunsResponseJson}> = /*@__PURE__*/
+export const ListPipelineRunsResponseSchema: GenMessage<ListPipelineRunsResponse, {jsonType: ListPipelineRunsResponseJson}> = /*@__PURE__*/
   messageDesc(file_loopline_orchestration_v1_orchestration_service, 18);
 
 /**
- * Request of WatchRun.
+ * Request of WatchPipelineRun.
  *
- * @generated from message loopline.orchestration.v1.WatchRunRequest
+ * @generated from message loopline.orchestration.v1.WatchPipelineRunRequest
  */
-export type WatchRunRequest = Message<"loopline.orchestration.v1.WatchRunRequest"> & {
+export type WatchPipelineRunRequest = Message<"loopline.orchestration.v1.WatchPipelineRunRequest"> & {
   /**
    * Id of the run.
    *
@@ -1334,11 +1334,11 @@ export type WatchRunRequest = Message<"loopline.orchestration.v1.WatchRunRequest
 };
 
 /**
- * Request of WatchRun.
+ * Request of WatchPipelineRun.
  *
- * @generated from message loopline.orchestration.v1.WatchRunRequest
+ * @generated from message loopline.orchestration.v1.WatchPipelineRunRequest
  */
-export type WatchRunRequestJson = {
+export type WatchPipelineRunRequestJson = {
   /**
    * Id of the run.
    *
@@ -1348,53 +1348,53 @@ export type WatchRunRequestJson = {
 };
 
 /**
- * Describes the message loopline.orchestration.v1.WatchRunRequest.
- * Use `create(WatchRunRequestSchema)` to create a new message.
+ * Describes the message loopline.orchestration.v1.WatchPipelineRunRequest.
+ * Use `create(WatchPipelineRunRequestSchema)` to create a new message.
  */
-export const WatchRunRequestSchema: GenMessage<WatchRunRequest, {jsonType: WatchRunRequestJson}> = /*@__PURE__*/
+export const WatchPipelineRunRequestSchema: GenMessage<WatchPipelineRunRequest, {jsonType: WatchPipelineRunRequestJson}> = /*@__PURE__*/
   messageDesc(file_loopline_orchestration_v1_orchestration_service, 19);
 
 /**
- * One message of WatchRun: the run after a change.
+ * One message of WatchPipelineRun: the run after a change.
  *
- * @generated from message loopline.orchestration.v1.WatchRunResponse
+ * @generated from message loopline.orchestration.v1.WatchPipelineRunResponse
  */
-export type WatchRunResponse = Message<"loopline.orchestration.v1.WatchRunResponse"> & {
+export type WatchPipelineRunResponse = Message<"loopline.orchestration.v1.WatchPipelineRunResponse"> & {
   /**
    * The run.
    *
-   * @generated from field: loopline.orchestration.v1.Run run = 1;
+   * @generated from field: loopline.orchestration.v1.PipelineRun run = 1;
    */
-  run?: Run | undefined;
+  run?: PipelineRun | undefined;
 };
 
 /**
- * One message of WatchRun: the run after a change.
+ * One message of WatchPipelineRun: the run after a change.
  *
- * @generated from message loopline.orchestration.v1.WatchRunResponse
+ * @generated from message loopline.orchestration.v1.WatchPipelineRunResponse
  */
-export type WatchRunResponseJson = {
+export type WatchPipelineRunResponseJson = {
   /**
    * The run.
    *
-   * @generated from field: loopline.orchestration.v1.Run run = 1;
+   * @generated from field: loopline.orchestration.v1.PipelineRun run = 1;
    */
-  run?: RunJson;
+  run?: PipelineRunJson;
 };
 
 /**
- * Describes the message loopline.orchestration.v1.WatchRunResponse.
- * Use `create(WatchRunResponseSchema)` to create a new message.
+ * Describes the message loopline.orchestration.v1.WatchPipelineRunResponse.
+ * Use `create(WatchPipelineRunResponseSchema)` to create a new message.
  */
-export const WatchRunResponseSchema: GenMessage<WatchRunResponse, {jsonType: WatchRunResponseJson}> = /*@__PURE__*/
+export const WatchPipelineRunResponseSchema: GenMessage<WatchPipelineRunResponse, {jsonType: WatchPipelineRunResponseJson}> = /*@__PURE__*/
   messageDesc(file_loopline_orchestration_v1_orchestration_service, 20);
 
 /**
- * Request of CancelRun.
+ * Request of CancelPipelineRun.
  *
- * @generated from message loopline.orchestration.v1.CancelRunRequest
+ * @generated from message loopline.orchestration.v1.CancelPipelineRunRequest
  */
-export type CancelRunRequest = Message<"loopline.orchestration.v1.CancelRunRequest"> & {
+export type CancelPipelineRunRequest = Message<"loopline.orchestration.v1.CancelPipelineRunRequest"> & {
   /**
    * Id of the run.
    *
@@ -1411,11 +1411,11 @@ export type CancelRunRequest = Message<"loopline.orchestration.v1.CancelRunReque
 };
 
 /**
- * Request of CancelRun.
+ * Request of CancelPipelineRun.
  *
- * @generated from message loopline.orchestration.v1.CancelRunRequest
+ * @generated from message loopline.orchestration.v1.CancelPipelineRunRequest
  */
-export type CancelRunRequestJson = {
+export type CancelPipelineRunRequestJson = {
   /**
    * Id of the run.
    *
@@ -1432,45 +1432,45 @@ export type CancelRunRequestJson = {
 };
 
 /**
- * Describes the message loopline.orchestration.v1.CancelRunRequest.
- * Use `create(CancelRunRequestSchema)` to create a new message.
+ * Describes the message loopline.orchestration.v1.CancelPipelineRunRequest.
+ * Use `create(CancelPipelineRunRequestSchema)` to create a new message.
  */
-export const CancelRunRequestSchema: GenMessage<CancelRunRequest, {jsonType: CancelRunRequestJson}> = /*@__PURE__*/
+export const CancelPipelineRunRequestSchema: GenMessage<CancelPipelineRunRequest, {jsonType: CancelPipelineRunRequestJson}> = /*@__PURE__*/
   messageDesc(file_loopline_orchestration_v1_orchestration_service, 21);
 
 /**
- * Response of CancelRun.
+ * Response of CancelPipelineRun.
  *
- * @generated from message loopline.orchestration.v1.CancelRunResponse
+ * @generated from message loopline.orchestration.v1.CancelPipelineRunResponse
  */
-export type CancelRunResponse = Message<"loopline.orchestration.v1.CancelRunResponse"> & {
+export type CancelPipelineRunResponse = Message<"loopline.orchestration.v1.CancelPipelineRunResponse"> & {
   /**
    * The run after the cancellation.
    *
-   * @generated from field: loopline.orchestration.v1.Run run = 1;
+   * @generated from field: loopline.orchestration.v1.PipelineRun run = 1;
    */
-  run?: Run | undefined;
+  run?: PipelineRun | undefined;
 };
 
 /**
- * Response of CancelRun.
+ * Response of CancelPipelineRun.
  *
- * @generated from message loopline.orchestration.v1.CancelRunResponse
+ * @generated from message loopline.orchestration.v1.CancelPipelineRunResponse
  */
-export type CancelRunResponseJson = {
+export type CancelPipelineRunResponseJson = {
   /**
    * The run after the cancellation.
    *
-   * @generated from field: loopline.orchestration.v1.Run run = 1;
+   * @generated from field: loopline.orchestration.v1.PipelineRun run = 1;
    */
-  run?: RunJson;
+  run?: PipelineRunJson;
 };
 
 /**
- * Describes the message loopline.orchestration.v1.CancelRunResponse.
- * Use `create(CancelRunResponseSchema)` to create a new message.
+ * Describes the message loopline.orchestration.v1.CancelPipelineRunResponse.
+ * Use `create(CancelPipelineRunResponseSchema)` to create a new message.
  */
-export const CancelRunResponseSchema: GenMessage<CancelRunResponse, {jsonType: CancelRunResponseJson}> = /*@__PURE__*/
+export const CancelPipelineRunResponseSchema: GenMessage<CancelPipelineRunResponse, {jsonType: CancelPipelineRunResponseJson}> = /*@__PURE__*/
   messageDesc(file_loopline_orchestration_v1_orchestration_service, 22);
 
 /**
@@ -1963,48 +1963,48 @@ export const GetLineageResponseSchema: GenMessage<GetLineageResponse, {jsonType:
 /**
  * State of a run.
  *
- * @generated from enum loopline.orchestration.v1.RunStatus
+ * @generated from enum loopline.orchestration.v1.PipelineRunStatus
  */
-export enum RunStatus {
+export enum PipelineRunStatus {
   /**
    * Not set.
    *
-   * @generated from enum value: RUN_STATUS_UNSPECIFIED = 0;
+   * @generated from enum value: PIPELINE_RUN_STATUS_UNSPECIFIED = 0;
    */
   UNSPECIFIED = 0,
 
   /**
    * Waiting for the pipeline's active run to end (concurrency policy `queue`).
    *
-   * @generated from enum value: RUN_STATUS_QUEUED = 1;
+   * @generated from enum value: PIPELINE_RUN_STATUS_QUEUED = 1;
    */
   QUEUED = 1,
 
   /**
    * Tasks are being dispatched or are running.
    *
-   * @generated from enum value: RUN_STATUS_RUNNING = 2;
+   * @generated from enum value: PIPELINE_RUN_STATUS_RUNNING = 2;
    */
   RUNNING = 2,
 
   /**
    * Every task succeeded, was reused from the cache or was skipped by its condition.
    *
-   * @generated from enum value: RUN_STATUS_SUCCEEDED = 3;
+   * @generated from enum value: PIPELINE_RUN_STATUS_SUCCEEDED = 3;
    */
   SUCCEEDED = 3,
 
   /**
    * A task failed with no attempt left.
    *
-   * @generated from enum value: RUN_STATUS_FAILED = 4;
+   * @generated from enum value: PIPELINE_RUN_STATUS_FAILED = 4;
    */
   FAILED = 4,
 
   /**
    * Cancelled on request, or replaced by a newer run (concurrency policy `replace`).
    *
-   * @generated from enum value: RUN_STATUS_CANCELLED = 5;
+   * @generated from enum value: PIPELINE_RUN_STATUS_CANCELLED = 5;
    */
   CANCELLED = 5,
 }
@@ -2012,82 +2012,82 @@ export enum RunStatus {
 /**
  * State of a run.
  *
- * @generated from enum loopline.orchestration.v1.RunStatus
+ * @generated from enum loopline.orchestration.v1.PipelineRunStatus
  */
-export type RunStatusJson = "RUN_STATUS_UNSPECIFIED" | "RUN_STATUS_QUEUED" | "RUN_STATUS_RUNNING" | "RUN_STATUS_SUCCEEDED" | "RUN_STATUS_FAILED" | "RUN_STATUS_CANCELLED";
+export type PipelineRunStatusJson = "PIPELINE_RUN_STATUS_UNSPECIFIED" | "PIPELINE_RUN_STATUS_QUEUED" | "PIPELINE_RUN_STATUS_RUNNING" | "PIPELINE_RUN_STATUS_SUCCEEDED" | "PIPELINE_RUN_STATUS_FAILED" | "PIPELINE_RUN_STATUS_CANCELLED";
 
 /**
- * Describes the enum loopline.orchestration.v1.RunStatus.
+ * Describes the enum loopline.orchestration.v1.PipelineRunStatus.
  */
-export const RunStatusSchema: GenEnum<RunStatus, RunStatusJson> = /*@__PURE__*/
+export const PipelineRunStatusSchema: GenEnum<PipelineRunStatus, PipelineRunStatusJson> = /*@__PURE__*/
   enumDesc(file_loopline_orchestration_v1_orchestration_service, 0);
 
 /**
  * State of a task in a run.
  *
- * @generated from enum loopline.orchestration.v1.TaskStatus
+ * @generated from enum loopline.orchestration.v1.PipelineTaskStatus
  */
-export enum TaskStatus {
+export enum PipelineTaskStatus {
   /**
    * Not set.
    *
-   * @generated from enum value: TASK_STATUS_UNSPECIFIED = 0;
+   * @generated from enum value: PIPELINE_TASK_STATUS_UNSPECIFIED = 0;
    */
   UNSPECIFIED = 0,
 
   /**
    * Waiting for its upstream tasks.
    *
-   * @generated from enum value: TASK_STATUS_PENDING = 1;
+   * @generated from enum value: PIPELINE_TASK_STATUS_PENDING = 1;
    */
   PENDING = 1,
 
   /**
    * Ready; its cache is being looked up.
    *
-   * @generated from enum value: TASK_STATUS_READY = 2;
+   * @generated from enum value: PIPELINE_TASK_STATUS_READY = 2;
    */
   READY = 2,
 
   /**
    * Dispatched to its executor; no result yet.
    *
-   * @generated from enum value: TASK_STATUS_RUNNING = 3;
+   * @generated from enum value: PIPELINE_TASK_STATUS_RUNNING = 3;
    */
   RUNNING = 3,
 
   /**
    * An attempt failed; the next one is due at the backoff time.
    *
-   * @generated from enum value: TASK_STATUS_RETRY_WAIT = 4;
+   * @generated from enum value: PIPELINE_TASK_STATUS_RETRY_WAIT = 4;
    */
   RETRY_WAIT = 4,
 
   /**
    * Completed (executed, or reused from the cache: see `cached`).
    *
-   * @generated from enum value: TASK_STATUS_SUCCEEDED = 5;
+   * @generated from enum value: PIPELINE_TASK_STATUS_SUCCEEDED = 5;
    */
   SUCCEEDED = 5,
 
   /**
    * Failed with no attempt left.
    *
-   * @generated from enum value: TASK_STATUS_FAILED = 6;
+   * @generated from enum value: PIPELINE_TASK_STATUS_FAILED = 6;
    */
   FAILED = 6,
 
   /**
    * Not run: its condition was false, or an upstream task was skipped or failed.
    *
-   * @generated from enum value: TASK_STATUS_SKIPPED = 7;
+   * @generated from enum value: PIPELINE_TASK_STATUS_SKIPPED = 7;
    */
   SKIPPED = 7,
 
   /**
    * The run ended (cancelled or failed) before the task could finish.
    *
-   * @generated from enum value: TASK_STATUS_CANCELLED = 8;
+   * @generated from enum value: PIPELINE_TASK_STATUS_CANCELLED = 8;
    */
   CANCELLED = 8,
 }
@@ -2095,14 +2095,14 @@ export enum TaskStatus {
 /**
  * State of a task in a run.
  *
- * @generated from enum loopline.orchestration.v1.TaskStatus
+ * @generated from enum loopline.orchestration.v1.PipelineTaskStatus
  */
-export type TaskStatusJson = "TASK_STATUS_UNSPECIFIED" | "TASK_STATUS_PENDING" | "TASK_STATUS_READY" | "TASK_STATUS_RUNNING" | "TASK_STATUS_RETRY_WAIT" | "TASK_STATUS_SUCCEEDED" | "TASK_STATUS_FAILED" | "TASK_STATUS_SKIPPED" | "TASK_STATUS_CANCELLED";
+export type PipelineTaskStatusJson = "PIPELINE_TASK_STATUS_UNSPECIFIED" | "PIPELINE_TASK_STATUS_PENDING" | "PIPELINE_TASK_STATUS_READY" | "PIPELINE_TASK_STATUS_RUNNING" | "PIPELINE_TASK_STATUS_RETRY_WAIT" | "PIPELINE_TASK_STATUS_SUCCEEDED" | "PIPELINE_TASK_STATUS_FAILED" | "PIPELINE_TASK_STATUS_SKIPPED" | "PIPELINE_TASK_STATUS_CANCELLED";
 
 /**
- * Describes the enum loopline.orchestration.v1.TaskStatus.
+ * Describes the enum loopline.orchestration.v1.PipelineTaskStatus.
  */
-export const TaskStatusSchema: GenEnum<TaskStatus, TaskStatusJson> = /*@__PURE__*/
+export const PipelineTaskStatusSchema: GenEnum<PipelineTaskStatus, PipelineTaskStatusJson> = /*@__PURE__*/
   enumDesc(file_loopline_orchestration_v1_orchestration_service, 1);
 
 /**
@@ -2155,52 +2155,52 @@ export const OrchestrationService: GenService<{
   /**
    * Starts a run of a pipeline by hand (trigger MANUAL), whatever the concurrency policy.
    *
-   * @generated from rpc loopline.orchestration.v1.OrchestrationService.StartRun
+   * @generated from rpc loopline.orchestration.v1.OrchestrationService.StartPipelineRun
    */
-  startRun: {
+  startPipelineRun: {
     methodKind: "unary";
-    input: typeof StartRunRequestSchema;
-    output: typeof StartRunResponseSchema;
+    input: typeof StartPipelineRunRequestSchema;
+    output: typeof StartPipelineRunResponseSchema;
   },
   /**
    * Reads a run with its tasks and their attempts.
    *
-   * @generated from rpc loopline.orchestration.v1.OrchestrationService.GetRun
+   * @generated from rpc loopline.orchestration.v1.OrchestrationService.GetPipelineRun
    */
-  getRun: {
+  getPipelineRun: {
     methodKind: "unary";
-    input: typeof GetRunRequestSchema;
-    output: typeof GetRunResponseSchema;
+    input: typeof GetPipelineRunRequestSchema;
+    output: typeof GetPipelineRunResponseSchema;
   },
   /**
    * Lists runs, newest first.
    *
-   * @generated from rpc loopline.orchestration.v1.OrchestrationService.ListRuns
+   * @generated from rpc loopline.orchestration.v1.OrchestrationService.ListPipelineRuns
    */
-  listRuns: {
+  listPipelineRuns: {
     methodKind: "unary";
-    input: typeof ListRunsRequestSchema;
-    output: typeof ListRunsResponseSchema;
+    input: typeof ListPipelineRunsRequestSchema;
+    output: typeof ListPipelineRunsResponseSchema;
   },
   /**
    * Streams a run: its current state at once, then every change, until it ends.
    *
-   * @generated from rpc loopline.orchestration.v1.OrchestrationService.WatchRun
+   * @generated from rpc loopline.orchestration.v1.OrchestrationService.WatchPipelineRun
    */
-  watchRun: {
+  watchPipelineRun: {
     methodKind: "server_streaming";
-    input: typeof WatchRunRequestSchema;
-    output: typeof WatchRunResponseSchema;
+    input: typeof WatchPipelineRunRequestSchema;
+    output: typeof WatchPipelineRunResponseSchema;
   },
   /**
    * Cancels a queued or running run; results of tasks still running are then ignored.
    *
-   * @generated from rpc loopline.orchestration.v1.OrchestrationService.CancelRun
+   * @generated from rpc loopline.orchestration.v1.OrchestrationService.CancelPipelineRun
    */
-  cancelRun: {
+  cancelPipelineRun: {
     methodKind: "unary";
-    input: typeof CancelRunRequestSchema;
-    output: typeof CancelRunResponseSchema;
+    input: typeof CancelPipelineRunRequestSchema;
+    output: typeof CancelPipelineRunResponseSchema;
   },
   /**
    * Reads the logs of a task's attempts.

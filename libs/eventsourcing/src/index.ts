@@ -29,6 +29,7 @@ export { eventIdHeader, type OutboxMessage, type PendingOutboxMessage } from './
 export type { OutboxPublisher } from './outbox/outbox-publisher';
 export { OutboxRelay, type OutboxLag, type OutboxRelayOptions, type OutboxRelayStats, type RelayBatchResult, type RelayFailure } from './outbox/outbox-relay';
 export { createOutboxProducer, KafkaOutboxPublisher, outboxProducerConfig } from './outbox/kafka-outbox-publisher';
+export { OutboxPublishing, type OutboxPublishingLogger, type OutboxPublishingOptions } from './outbox/outbox-publishing';
 
 export { Inbox, type InboxOutcome } from './inbox/inbox';
 

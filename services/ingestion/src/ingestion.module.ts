@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Module, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { createArtifactStore } from '@loopline/artifacts';
+import { OutboxPublishing } from '@loopline/eventsourcing';
 import { createClickHouseClient } from '@loopline/infra';
 import { INFRASTRUCTURE, SERVICE_CONFIG, SERVICE_LOGGER, type Infrastructure } from '@loopline/service-host';
 import type { Logger } from '@loopline/telemetry';
@@ -14,9 +15,8 @@ import { IngestionGrpcController } from './adapters/grpc/ingestion.grpc.controll
 import { IngestionHttpSetup } from './adapters/http/http-setup';
 import { SourcesController } from './adapters/http/sources.controller';
 import { FileAndS3Imports } from './adapters/imports/import-sources';
-import { outboxMessages } from './adapters/kafka/dataset-version-messages';
-import { DatasetVersionsPublisher } from './adapters/kafka/dataset-versions-publisher';
-import { IngestionStorage } from './adapters/postgres/ingestion-storage';
+import { datasetVersionsTopic, outboxMessages } from './adapters/kafka/dataset-version-messages';
+import { IngestionStorage, ingestionSchema } from './adapters/postgres/ingestion-storage';
 import { ARTIFACT_STORE, INGESTION_SETTINGS, UPLOAD_AREA } from './adapters/tokens';
 import type { IngestionConfig, IngestionServiceSettings } from './config';
 
@@ -29,7 +29,7 @@ type Artifacts = ReturnType<typeof createArtifactStore>;
 class IngestionLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
   constructor(
     @Inject(IngestionStorage) private readonly storage: IngestionStorage,
-    @Inject(DatasetVersionsPublisher) private readonly publisher: DatasetVersionsPublisher,
+    @Inject(OutboxPublishing) private readonly publisher: OutboxPublishing,
     @Inject(ENGINE_CLIENT) private readonly engineClient: ClickHouseClient,
     @Inject(IngestionProgress) private readonly progress: IngestionProgress,
     @Inject(SERVICE_LOGGER) private readonly logger: Logger,
@@ -65,9 +65,17 @@ class IngestionLifecycle implements OnApplicationBootstrap, BeforeApplicationShu
     { provide: INGESTION_SETTINGS, useFactory: (config: IngestionConfig): IngestionServiceSettings => config.ingestion, inject: [SERVICE_CONFIG] },
     { provide: IngestionStorage, useFactory: (infrastructure: Infrastructure) => new IngestionStorage(infrastructure.postgres), inject: [INFRASTRUCTURE] },
     {
-      provide: DatasetVersionsPublisher,
+      provide: OutboxPublishing,
       useFactory: (infrastructure: Infrastructure, storage: IngestionStorage, logger: Logger, settings: IngestionServiceSettings) =>
-        new DatasetVersionsPublisher(infrastructure.kafka, storage, logger, { replicationFactor: settings.topicReplicationFactor }),
+        new OutboxPublishing({
+          kafka: infrastructure.kafka,
+          storage,
+          schema: ingestionSchema,
+          topics: [datasetVersionsTopic],
+          replicationFactor: settings.topicReplicationFactor,
+          service: 'ingestion',
+          logger,
+        }),
       inject: [INFRASTRUCTURE, IngestionStorage, SERVICE_LOGGER, INGESTION_SETTINGS],
     },
     { provide: ARTIFACTS, useFactory: (settings: IngestionServiceSettings) => createArtifactStore(settings.artifactStore, 'ingestion'), inject: [INGESTION_SETTINGS] },

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Inject, Injectable, Module, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { createArtifactStore } from '@loopline/artifacts';
+import { OutboxPublishing } from '@loopline/eventsourcing';
 import { INFRASTRUCTURE, SERVICE_CONFIG, SERVICE_LOGGER, type Infrastructure } from '@loopline/service-host';
 import type { Logger } from '@loopline/telemetry';
 import { ModelVersionRegistration } from './application/model-version-registration';
@@ -13,10 +14,9 @@ import { AliasesController } from './adapters/http/aliases.controller';
 import { RegistryHttpSetup } from './adapters/http/http-setup';
 import { ModelsController } from './adapters/http/models.controller';
 import { VersionsController } from './adapters/http/versions.controller';
-import { ModelVersionsPublisher } from './adapters/kafka/model-versions-publisher';
-import { outboxMessages } from './adapters/kafka/registry-event-messages';
+import { modelVersionsTopic, outboxMessages } from './adapters/kafka/registry-event-messages';
 import { IsolatedOnnxValidator } from './adapters/onnx/onnx-validator';
-import { PostgresRegistryStorage } from './adapters/postgres/postgres-registry-storage';
+import { PostgresRegistryStorage, registrySchema } from './adapters/postgres/postgres-registry-storage';
 import { ARTIFACT_STORE, REGISTRY_SETTINGS, UPLOAD_AREA } from './adapters/tokens';
 
 const ARTIFACTS = Symbol('registry:artifacts');
@@ -28,7 +28,7 @@ import type { RegistryConfig, RegistrySettings } from './config';
 class RegistryLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
   constructor(
     @Inject(PostgresRegistryStorage) private readonly storage: PostgresRegistryStorage,
-    @Inject(ModelVersionsPublisher) private readonly publisher: ModelVersionsPublisher,
+    @Inject(OutboxPublishing) private readonly publisher: OutboxPublishing,
     @Inject(IsolatedOnnxValidator) private readonly validator: IsolatedOnnxValidator,
     @Inject(SERVICE_LOGGER) private readonly logger: Logger,
   ) {}
@@ -61,9 +61,17 @@ class RegistryLifecycle implements OnApplicationBootstrap, BeforeApplicationShut
       inject: [INFRASTRUCTURE, SERVICE_LOGGER],
     },
     {
-      provide: ModelVersionsPublisher,
+      provide: OutboxPublishing,
       useFactory: (infrastructure: Infrastructure, storage: PostgresRegistryStorage, logger: Logger, settings: RegistrySettings) =>
-        new ModelVersionsPublisher(infrastructure.kafka, storage, logger, { replicationFactor: settings.topicReplicationFactor }),
+        new OutboxPublishing({
+          kafka: infrastructure.kafka,
+          storage,
+          schema: registrySchema,
+          topics: [modelVersionsTopic],
+          replicationFactor: settings.topicReplicationFactor,
+          service: 'registry',
+          logger,
+        }),
       inject: [INFRASTRUCTURE, PostgresRegistryStorage, SERVICE_LOGGER, REGISTRY_SETTINGS],
     },
     {

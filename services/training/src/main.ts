@@ -1,10 +1,4 @@
 import { bootstrapService } from '@loopline/service-host';
-import manifest from '../package.json';
-import { loadConfig } from './config';
+import { trainingService } from './training-service';
 
-void bootstrapService({
-  manifest,
-  loadConfig,
-  dependencies: ['postgres', 'kafka'],
-  loadModule: () => import('./training.module').then((m) => m.TrainingModule),
-});
+void bootstrapService(trainingService());

@@ -21,3 +21,4 @@ export * from "./loopline/registry/v1/registry_service_pb";
 export * from "./loopline/serving/v1/model_loads_pb";
 export * from "./loopline/serving/v1/predictions_pb";
 export * from "./loopline/training/v1/training_runs_pb";
+export * from "./loopline/training/v1/training_service_pb";

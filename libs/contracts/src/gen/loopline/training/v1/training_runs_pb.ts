@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file loopline/training/v1/training_runs.proto.
  */
 export const file_loopline_training_v1_training_runs: GenFile = /*@__PURE__*/
-  fileDesc("Cihsb29wbGluZS90cmFpbmluZy92MS90cmFpbmluZ19ydW5zLnByb3RvEhRsb29wbGluZS50cmFpbmluZy52MSKOAwoSVHJhaW5pbmdSdW5TdGFydGVkEg4KBnJ1bl9pZBgBIAEoCRIXCg9leHBlcmltZW50X25hbWUYAiABKAkSEgoKbW9kZWxfbmFtZRgDIAEoCRIxCgd0cmFpbmVyGAQgASgLMiAubG9vcGxpbmUudHJhaW5pbmcudjEuVHJhaW5lclJlZhJECgZwYXJhbXMYBSADKAsyNC5sb29wbGluZS50cmFpbmluZy52MS5UcmFpbmluZ1J1blN0YXJ0ZWQuUGFyYW1zRW50cnkSOQoNdHJhaW5pbmdfZGF0YRgGIAEoCzIiLmxvb3BsaW5lLnRyYWluaW5nLnYxLlRyYWluaW5nRGF0YRIXCg9waXBlbGluZV9ydW5faWQYByABKAkSDwoHdGFza19pZBgIIAEoCRIuCgpzdGFydGVkX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBotCgtQYXJhbXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIpAFChRUcmFpbmluZ1J1bkNvbXBsZXRlZBIOCgZydW5faWQYASABKAkSFwoPZXhwZXJpbWVudF9uYW1lGAIgASgJEhIKCm1vZGVsX25hbWUYAyABKAkSMQoHdHJhaW5lchgEIAEoCzIgLmxvb3BsaW5lLnRyYWluaW5nLnYxLlRyYWluZXJSZWYSRgoGcGFyYW1zGAUgAygLMjYubG9vcGxpbmUudHJhaW5pbmcudjEuVHJhaW5pbmdSdW5Db21wbGV0ZWQuUGFyYW1zRW50cnkSOQoNdHJhaW5pbmdfZGF0YRgGIAEoCzIiLmxvb3BsaW5lLnRyYWluaW5nLnYxLlRyYWluaW5nRGF0YRJICgdtZXRyaWNzGAcgAygLMjcubG9vcGxpbmUudHJhaW5pbmcudjEuVHJhaW5pbmdSdW5Db21wbGV0ZWQuTWV0cmljc0VudHJ5EjEKBW1vZGVsGAggASgLMiIubG9vcGxpbmUudHJhaW5pbmcudjEuVHJhaW5lZE1vZGVsEh0KFXJlZmVyZW5jZV9wcm9maWxlX3VyaRgJIAEoCRIXCg9waXBlbGluZV9ydW5faWQYCiABKAkSDwoHdGFza19pZBgLIAEoCRIuCgpzdGFydGVkX2F0GAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIwCgxjb21wbGV0ZWRfYXQYDSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wGi0KC1BhcmFtc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEaLgoMTWV0cmljc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoAToCOAEi3AIKEVRyYWluaW5nUnVuRmFpbGVkEg4KBnJ1bl9pZBgBIAEoCRIXCg9leHBlcmltZW50X25hbWUYAiABKAkSEgoKbW9kZWxfbmFtZRgDIAEoCRIxCgd0cmFpbmVyGAQgASgLMiAubG9vcGxpbmUudHJhaW5pbmcudjEuVHJhaW5lclJlZhISCgplcnJvcl9jb2RlGAUgASgJEhUKDWVycm9yX21lc3NhZ2UYBiABKAkSEQoJcmV0cnlhYmxlGAcgASgIEhAKCGxvZ3NfdXJpGAggASgJEhcKD3BpcGVsaW5lX3J1bl9pZBgJIAEoCRIPCgd0YXNrX2lkGAogASgJEi4KCnN0YXJ0ZWRfYXQYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi0KCWZhaWxlZF9hdBgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiKwoKVHJhaW5lclJlZhIMCgRuYW1lGAEgASgJEg8KB3ZlcnNpb24YAiABKAkisQEKDFRyYWluaW5nRGF0YRIXCg90cmFpbmluZ19zZXRfaWQYASABKAkSGwoTZGF0YXNldF92ZXJzaW9uX2lkcxgCIAMoCRJCCg1mZWF0dXJlX3ZpZXdzGAMgAygLMisubG9vcGxpbmUudHJhaW5pbmcudjEuRmVhdHVyZVZpZXdWZXJzaW9uUmVmEhQKDGxhYmVsX2NvbHVtbhgEIAEoCRIRCglyb3dfY291bnQYBSABKAMiQAoVRmVhdHVyZVZpZXdWZXJzaW9uUmVmEhEKCXZpZXdfbmFtZRgBIAEoCRIUCgx2aWV3X3ZlcnNpb24YAiABKA0iPwoMVHJhaW5lZE1vZGVsEgsKA3VyaRgBIAEoCRIOCgZzaGEyNTYYAiABKAkSEgoKc2l6ZV9ieXRlcxgDIAEoA2IGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("Cihsb29wbGluZS90cmFpbmluZy92MS90cmFpbmluZ19ydW5zLnByb3RvEhRsb29wbGluZS50cmFpbmluZy52MSL7AwoSVHJhaW5pbmdSdW5TdGFydGVkEg4KBnJ1bl9pZBgBIAEoCRIXCg9leHBlcmltZW50X25hbWUYAiABKAkSEgoKbW9kZWxfbmFtZRgDIAEoCRIxCgd0cmFpbmVyGAQgASgLMiAubG9vcGxpbmUudHJhaW5pbmcudjEuVHJhaW5lclJlZhJECgZwYXJhbXMYBSADKAsyNC5sb29wbGluZS50cmFpbmluZy52MS5UcmFpbmluZ1J1blN0YXJ0ZWQuUGFyYW1zRW50cnkSOQoNdHJhaW5pbmdfZGF0YRgGIAEoCzIiLmxvb3BsaW5lLnRyYWluaW5nLnYxLlRyYWluaW5nRGF0YRIXCg9waXBlbGluZV9ydW5faWQYByABKAkSDwoHdGFza19pZBgIIAEoCRIuCgpzdGFydGVkX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIMCgRzZWVkGAogASgNEhMKC2NvZGVfY29tbWl0GAsgASgJEh8KF2Vudmlyb25tZW50X2xvY2tfc2hhMjU2GAwgASgJEhUKDXBhcmVudF9ydW5faWQYDSABKAkSEAoIcnVuX25hbWUYDiABKAkaLQoLUGFyYW1zRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASKvBgoUVHJhaW5pbmdSdW5Db21wbGV0ZWQSDgoGcnVuX2lkGAEgASgJEhcKD2V4cGVyaW1lbnRfbmFtZRgCIAEoCRISCgptb2RlbF9uYW1lGAMgASgJEjEKB3RyYWluZXIYBCABKAsyIC5sb29wbGluZS50cmFpbmluZy52MS5UcmFpbmVyUmVmEkYKBnBhcmFtcxgFIAMoCzI2Lmxvb3BsaW5lLnRyYWluaW5nLnYxLlRyYWluaW5nUnVuQ29tcGxldGVkLlBhcmFtc0VudHJ5EjkKDXRyYWluaW5nX2RhdGEYBiABKAsyIi5sb29wbGluZS50cmFpbmluZy52MS5UcmFpbmluZ0RhdGESSAoHbWV0cmljcxgHIAMoCzI3Lmxvb3BsaW5lLnRyYWluaW5nLnYxLlRyYWluaW5nUnVuQ29tcGxldGVkLk1ldHJpY3NFbnRyeRIxCgVtb2RlbBgIIAEoCzIiLmxvb3BsaW5lLnRyYWluaW5nLnYxLlRyYWluZWRNb2RlbBIdChVyZWZlcmVuY2VfcHJvZmlsZV91cmkYCSABKAkSFwoPcGlwZWxpbmVfcnVuX2lkGAogASgJEg8KB3Rhc2tfaWQYCyABKAkSLgoKc3RhcnRlZF9hdBgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMY29tcGxldGVkX2F0GA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIgChhyZWdpc3RlcmVkX21vZGVsX3ZlcnNpb24YDiABKA0SDAoEc2VlZBgPIAEoDRITCgtjb2RlX2NvbW1pdBgQIAEoCRIfChdlbnZpcm9ubWVudF9sb2NrX3NoYTI1NhgRIAEoCRIVCg1wYXJlbnRfcnVuX2lkGBIgASgJEiAKGHJlZmVyZW5jZV9wcm9maWxlX3NoYTI1NhgTIAEoCRotCgtQYXJhbXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBGi4KDE1ldHJpY3NFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAE6AjgBIvMCChFUcmFpbmluZ1J1bkZhaWxlZBIOCgZydW5faWQYASABKAkSFwoPZXhwZXJpbWVudF9uYW1lGAIgASgJEhIKCm1vZGVsX25hbWUYAyABKAkSMQoHdHJhaW5lchgEIAEoCzIgLmxvb3BsaW5lLnRyYWluaW5nLnYxLlRyYWluZXJSZWYSEgoKZXJyb3JfY29kZRgFIAEoCRIVCg1lcnJvcl9tZXNzYWdlGAYgASgJEhEKCXJldHJ5YWJsZRgHIAEoCBIQCghsb2dzX3VyaRgIIAEoCRIXCg9waXBlbGluZV9ydW5faWQYCSABKAkSDwoHdGFza19pZBgKIAEoCRIuCgpzdGFydGVkX2F0GAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBItCglmYWlsZWRfYXQYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDXBhcmVudF9ydW5faWQYDSABKAkiKwoKVHJhaW5lclJlZhIMCgRuYW1lGAEgASgJEg8KB3ZlcnNpb24YAiABKAkiygEKDFRyYWluaW5nRGF0YRIXCg90cmFpbmluZ19zZXRfaWQYASABKAkSGwoTZGF0YXNldF92ZXJzaW9uX2lkcxgCIAMoCRJCCg1mZWF0dXJlX3ZpZXdzGAMgAygLMisubG9vcGxpbmUudHJhaW5pbmcudjEuRmVhdHVyZVZpZXdWZXJzaW9uUmVmEhQKDGxhYmVsX2NvbHVtbhgEIAEoCRIRCglyb3dfY291bnQYBSABKAMSFwoPZmVhdHVyZV9jb2x1bW5zGAYgAygJIkAKFUZlYXR1cmVWaWV3VmVyc2lvblJlZhIRCgl2aWV3X25hbWUYASABKAkSFAoMdmlld192ZXJzaW9uGAIgASgNIj8KDFRyYWluZWRNb2RlbBILCgN1cmkYASABKAkSDgoGc2hhMjU2GAIgASgJEhIKCnNpemVfYnl0ZXMYAyABKANiBnByb3RvMw", [file_google_protobuf_timestamp]);
 
 /**
  * A training run started.
@@ -87,6 +87,43 @@ export type TrainingRunStarted = Message<"loopline.training.v1.TrainingRunStarte
    * @generated from field: google.protobuf.Timestamp started_at = 9;
    */
   startedAt?: Timestamp | undefined;
+
+  /**
+   * Seed of every random choice the trainer makes (split, sampling); the same data, trainer,
+   * params and seed give the same model.
+   *
+   * @generated from field: uint32 seed = 10;
+   */
+  seed: number;
+
+  /**
+   * Commit of the code that trains (`LOOPLINE_TRAINING_CODE_COMMIT`); empty when unknown.
+   *
+   * @generated from field: string code_commit = 11;
+   */
+  codeCommit: string;
+
+  /**
+   * Lowercase hex SHA-256 of the lockfile of the trainer's environment: package-lock.json for
+   * built-in trainers, the declared lockfile (e.g. requirements.txt) for external ones.
+   *
+   * @generated from field: string environment_lock_sha256 = 12;
+   */
+  environmentLockSha256: string;
+
+  /**
+   * Id of the tuning run this run is a trial of; empty otherwise.
+   *
+   * @generated from field: string parent_run_id = 13;
+   */
+  parentRunId: string;
+
+  /**
+   * Human-readable name of the run, e.g. `gbdt-lr0.1`.
+   *
+   * @generated from field: string run_name = 14;
+   */
+  runName: string;
 };
 
 /**
@@ -158,6 +195,43 @@ export type TrainingRunStartedJson = {
    * @generated from field: google.protobuf.Timestamp started_at = 9;
    */
   startedAt?: TimestampJson;
+
+  /**
+   * Seed of every random choice the trainer makes (split, sampling); the same data, trainer,
+   * params and seed give the same model.
+   *
+   * @generated from field: uint32 seed = 10;
+   */
+  seed?: number;
+
+  /**
+   * Commit of the code that trains (`LOOPLINE_TRAINING_CODE_COMMIT`); empty when unknown.
+   *
+   * @generated from field: string code_commit = 11;
+   */
+  codeCommit?: string;
+
+  /**
+   * Lowercase hex SHA-256 of the lockfile of the trainer's environment: package-lock.json for
+   * built-in trainers, the declared lockfile (e.g. requirements.txt) for external ones.
+   *
+   * @generated from field: string environment_lock_sha256 = 12;
+   */
+  environmentLockSha256?: string;
+
+  /**
+   * Id of the tuning run this run is a trial of; empty otherwise.
+   *
+   * @generated from field: string parent_run_id = 13;
+   */
+  parentRunId?: string;
+
+  /**
+   * Human-readable name of the run, e.g. `gbdt-lr0.1`.
+   *
+   * @generated from field: string run_name = 14;
+   */
+  runName?: string;
 };
 
 /**
@@ -265,6 +339,48 @@ export type TrainingRunCompleted = Message<"loopline.training.v1.TrainingRunComp
    * @generated from field: google.protobuf.Timestamp completed_at = 13;
    */
   completedAt?: Timestamp | undefined;
+
+  /**
+   * Version of `model_name` the run registered in the registry; 0 when it registered none.
+   *
+   * @generated from field: uint32 registered_model_version = 14;
+   */
+  registeredModelVersion: number;
+
+  /**
+   * Seed of the run (see TrainingRunStarted.seed).
+   *
+   * @generated from field: uint32 seed = 15;
+   */
+  seed: number;
+
+  /**
+   * Commit of the code that trained; empty when unknown.
+   *
+   * @generated from field: string code_commit = 16;
+   */
+  codeCommit: string;
+
+  /**
+   * SHA-256 of the trainer environment's lockfile (see TrainingRunStarted).
+   *
+   * @generated from field: string environment_lock_sha256 = 17;
+   */
+  environmentLockSha256: string;
+
+  /**
+   * Id of the tuning run this run is a trial of; empty otherwise.
+   *
+   * @generated from field: string parent_run_id = 18;
+   */
+  parentRunId: string;
+
+  /**
+   * Lowercase hex SHA-256 of the reference profile JSON; empty when there is none.
+   *
+   * @generated from field: string reference_profile_sha256 = 19;
+   */
+  referenceProfileSha256: string;
 };
 
 /**
@@ -365,6 +481,48 @@ export type TrainingRunCompletedJson = {
    * @generated from field: google.protobuf.Timestamp completed_at = 13;
    */
   completedAt?: TimestampJson;
+
+  /**
+   * Version of `model_name` the run registered in the registry; 0 when it registered none.
+   *
+   * @generated from field: uint32 registered_model_version = 14;
+   */
+  registeredModelVersion?: number;
+
+  /**
+   * Seed of the run (see TrainingRunStarted.seed).
+   *
+   * @generated from field: uint32 seed = 15;
+   */
+  seed?: number;
+
+  /**
+   * Commit of the code that trained; empty when unknown.
+   *
+   * @generated from field: string code_commit = 16;
+   */
+  codeCommit?: string;
+
+  /**
+   * SHA-256 of the trainer environment's lockfile (see TrainingRunStarted).
+   *
+   * @generated from field: string environment_lock_sha256 = 17;
+   */
+  environmentLockSha256?: string;
+
+  /**
+   * Id of the tuning run this run is a trial of; empty otherwise.
+   *
+   * @generated from field: string parent_run_id = 18;
+   */
+  parentRunId?: string;
+
+  /**
+   * Lowercase hex SHA-256 of the reference profile JSON; empty when there is none.
+   *
+   * @generated from field: string reference_profile_sha256 = 19;
+   */
+  referenceProfileSha256?: string;
 };
 
 /**
@@ -464,6 +622,13 @@ export type TrainingRunFailed = Message<"loopline.training.v1.TrainingRunFailed"
    * @generated from field: google.protobuf.Timestamp failed_at = 12;
    */
   failedAt?: Timestamp | undefined;
+
+  /**
+   * Id of the tuning run this run is a trial of; empty otherwise.
+   *
+   * @generated from field: string parent_run_id = 13;
+   */
+  parentRunId: string;
 };
 
 /**
@@ -556,6 +721,13 @@ export type TrainingRunFailedJson = {
    * @generated from field: google.protobuf.Timestamp failed_at = 12;
    */
   failedAt?: TimestampJson;
+
+  /**
+   * Id of the tuning run this run is a trial of; empty otherwise.
+   *
+   * @generated from field: string parent_run_id = 13;
+   */
+  parentRunId?: string;
 };
 
 /**
@@ -661,6 +833,13 @@ export type TrainingData = Message<"loopline.training.v1.TrainingData"> & {
    * @generated from field: int64 row_count = 5;
    */
   rowCount: bigint;
+
+  /**
+   * The feature columns the model reads, in the order of its inputs.
+   *
+   * @generated from field: repeated string feature_columns = 6;
+   */
+  featureColumns: string[];
 };
 
 /**
@@ -704,6 +883,13 @@ export type TrainingDataJson = {
    * @generated from field: int64 row_count = 5;
    */
   rowCount?: string;
+
+  /**
+   * The feature columns the model reads, in the order of its inputs.
+   *
+   * @generated from field: repeated string feature_columns = 6;
+   */
+  featureColumns?: string[];
 };
 
 /**

@@ -362,4 +362,26 @@ describe('registry REST API', () => {
       assert.equal(new Set(seen.map((event) => event.id)).size, seen.length, 'no duplicate event ids');
     });
   });
+  describe('when the metadata part is sent with a JSON content type (curl -F "metadata=…;type=application/json")', () => {
+    it('reads it like a plain text part', async () => {
+      const other = uniqueName('curl-style').replace(/_/g, '-');
+      assert.equal((await rest(registry.baseUrl, 'POST', '/v1/models', { name: other })).status, 201);
+      const boundary = 'loopline-test-boundary';
+      const model = linearModel({ bias: 0.3 });
+      const body = Buffer.concat([
+        Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="metadata"\r\nContent-Type: application/json\r\n\r\n{"metrics":{"auc":0.71}}\r\n`),
+        Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="artifact"; filename="model.onnx"\r\nContent-Type: application/octet-stream\r\n\r\n`),
+        model,
+        Buffer.from(`\r\n--${boundary}--\r\n`),
+      ]);
+      const response = await fetch(`${registry.baseUrl}/v1/models/${other}/versions`, {
+        method: 'POST',
+        headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+        body,
+      });
+      const registered = (await response.json()) as { version?: number; metrics?: Record<string, number> };
+      assert.equal(response.status, 201, JSON.stringify(registered));
+      assert.deepEqual([registered.version, registered.metrics], [1, { auc: 0.71 }]);
+    });
+  });
 });

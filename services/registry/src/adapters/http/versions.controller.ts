@@ -188,7 +188,9 @@ export class VersionsController {
 async function metadataOf(part: Multipart, maxBytes: number): Promise<string> {
   if (part.type === 'field') {
     if (part.valueTruncated) throw tooLarge('metadata', maxBytes);
-    return typeof part.value === 'string' ? part.value : String(part.value);
+    // A field sent with `content-type: application/json` (curl's `;type=application/json`)
+    // arrives already parsed by the multipart plugin: turn it back into the text we validate.
+    return typeof part.value === 'string' ? part.value : JSON.stringify(part.value);
   }
   // A metadata part sent as a file (e.g. a Blob with a JSON content type): bounded in memory.
   const chunks: Buffer[] = [];

@@ -4,18 +4,21 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
-import { testInfra, uniqueName } from '@loopline/testing';
+import { freePort, testInfra, uniqueName } from '@loopline/testing';
 import { InfrastructureError } from './errors';
 import { infrastructureLayout } from './layout';
 import { startInfrastructure, stopInfrastructure, type InfrastructureOptions } from './platform';
 import { isOurProcessAlive, processGroupMembers, readPidRecord, type PidRecord } from './processes';
 
-// Real processes on ports of their own, beside the run's shared infrastructure.
+// Real processes on ports of their own, beside the run's shared infrastructure. The ports are
+// chosen free by the kernel: a fixed port in the ephemeral range may be some client's local port.
+const ports = { kafka: 0, controller: 0, postgres: 0 };
+
 function options(dataDir: string): InfrastructureOptions {
   return {
     dataDir,
-    kafka: { port: 39092, controllerPort: 39093, heapMb: 256, defaultPartitions: 1 },
-    postgres: { port: 35432 },
+    kafka: { port: ports.kafka, controllerPort: ports.controller, heapMb: 256, defaultPartitions: 1 },
+    postgres: { port: ports.postgres },
     databases: ['loopline_registry'],
   };
 }
@@ -61,6 +64,12 @@ async function query(url: string, sql: string): Promise<unknown[]> {
 
 describe('local infrastructure', () => {
   const dataDir = join(testInfra().dataDir, uniqueName('infra'));
+
+  before(async () => {
+    ports.kafka = await freePort();
+    ports.controller = await freePort();
+    ports.postgres = await freePort();
+  });
 
   after(async () => {
     await stopInfrastructure(dataDir);
@@ -117,7 +126,7 @@ describe('local infrastructure', () => {
     before(async () => {
       await stopInfrastructure(dataDir);
       blocker = createServer();
-      await new Promise<void>((resolve) => blocker.listen(35432, '127.0.0.1', resolve));
+      await new Promise<void>((resolve) => blocker.listen(ports.postgres, '127.0.0.1', resolve));
     });
     after(() => new Promise<void>((resolve) => blocker.close(() => resolve())));
 
@@ -125,7 +134,7 @@ describe('local infrastructure', () => {
       await assert.rejects(startInfrastructure(options(dataDir)), (error: unknown) => {
         assert.ok(error instanceof InfrastructureError);
         assert.equal(error.code, 'PORT_IN_USE');
-        assert.match(error.message, /127\.0\.0\.1:35432 is already in use/);
+        assert.ok(error.message.includes(`127.0.0.1:${ports.postgres} is already in use`), error.message);
         assert.match(error.message, /LOOPLINE_POSTGRES_PORT/);
         return true;
       });

@@ -12,9 +12,8 @@ import type { Clock, Ids, MaterializationLog } from './application/ports';
 import { TrainingSets } from './application/training-sets';
 import { StoreArtifacts } from './adapters/artifacts';
 import { ClickHouseOfflineStore } from './adapters/clickhouse/offline-store';
-import { FeatureServingGrpcController, GrpcErrorFilter } from './adapters/grpc/feature-serving.grpc.controller';
+import { FeatureServingGrpcController } from './adapters/grpc/feature-serving.grpc.controller';
 import { FeatureStoreController } from './adapters/http/feature-store.controller';
-import { HttpErrorFilter } from './adapters/http/http-error.filter';
 import { HttpDatasetSource } from './adapters/ingestion/http-dataset-source';
 import { FeatureStoreBackground } from './adapters/kafka/background';
 import { PostgresKnownDatasetVersions, PostgresTrainingSetStore } from './adapters/postgres/dataset-versions';
@@ -154,8 +153,6 @@ class FeatureStoreLifecycle implements OnApplicationBootstrap, BeforeApplication
         }),
       inject: [INFRASTRUCTURE, FeatureStoreStorage, Materializer, SERVICE_LOGGER, FEATURE_STORE_SETTINGS],
     },
-    HttpErrorFilter,
-    GrpcErrorFilter,
     FeatureStoreLifecycle,
   ],
 })

@@ -10,7 +10,6 @@ import { IngestionApplication } from './application/ingestion-application';
 import { IngestionProgress } from './application/ingestion-progress';
 import type { ArtifactStore, UploadArea } from './application/ports';
 import { ChdbDataEngine } from './adapters/chdb/chdb-data-engine';
-import { GrpcErrorFilter } from './adapters/grpc/grpc-errors';
 import { IngestionGrpcController } from './adapters/grpc/ingestion.grpc.controller';
 import { IngestionHttpSetup } from './adapters/http/http-setup';
 import { SourcesController } from './adapters/http/sources.controller';
@@ -106,7 +105,6 @@ class IngestionLifecycle implements OnApplicationBootstrap, BeforeApplicationShu
         }),
       inject: [IngestionStorage, ARTIFACTS, ENGINE_CLIENT, IngestionProgress, INGESTION_SETTINGS],
     },
-    GrpcErrorFilter,
     IngestionHttpSetup,
     IngestionLifecycle,
   ],

@@ -3,7 +3,7 @@ import { Inject, Injectable, Module, type BeforeApplicationShutdown, type OnAppl
 import { INFRASTRUCTURE, SERVICE_CONFIG, SERVICE_LOGGER, type Infrastructure } from '@loopline/service-host';
 import type { Logger } from '@loopline/telemetry';
 import { OrchestrationApplication } from './application/orchestration-application';
-import { OrchestrationGrpcController, OrchestrationGrpcErrorFilter } from './adapters/grpc/orchestration.grpc.controller';
+import { OrchestrationGrpcController } from './adapters/grpc/orchestration.grpc.controller';
 import { PipelinesController } from './adapters/http/pipelines.controller';
 import { LineageController, RunsController } from './adapters/http/runs.controller';
 import { runMessages } from './adapters/kafka/contract-messages';
@@ -94,7 +94,6 @@ class OrchestrationLifecycle implements OnApplicationBootstrap, BeforeApplicatio
         new OrchestrationBackground(infrastructure.kafka, infrastructure.postgres, storage, application, logger, config.orchestration),
       inject: [INFRASTRUCTURE, PostgresOrchestrationStorage, OrchestrationApplication, SERVICE_LOGGER, SERVICE_CONFIG],
     },
-    OrchestrationGrpcErrorFilter,
     OrchestrationLifecycle,
   ],
 })

@@ -9,7 +9,6 @@ import { ModelVersionRegistration } from './application/model-version-registrati
 import type { ArtifactStore, UploadArea } from './application/ports';
 import { RegistryApplication } from './application/registry-application';
 import { RegistryGrpcController } from './adapters/grpc/registry.grpc.controller';
-import { GrpcErrorFilter } from './adapters/grpc/grpc-errors';
 import { AliasesController } from './adapters/http/aliases.controller';
 import { RegistryHttpSetup } from './adapters/http/http-setup';
 import { ModelsController } from './adapters/http/models.controller';
@@ -99,7 +98,6 @@ class RegistryLifecycle implements OnApplicationBootstrap, BeforeApplicationShut
         new ModelVersionRegistration({ application, uploads, artifacts, validator, maxProfileBytes: settings.maxMetadataBytes }),
       inject: [RegistryApplication, UPLOAD_AREA, ARTIFACT_STORE, IsolatedOnnxValidator, REGISTRY_SETTINGS],
     },
-    GrpcErrorFilter,
     RegistryHttpSetup,
     RegistryLifecycle,
   ],

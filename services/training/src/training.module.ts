@@ -12,7 +12,6 @@ import { TrainingJobs } from './application/training-jobs';
 import type { ExternalTrainers, RunArtifactStore } from './application/ports';
 import { lockfileSha256 } from './adapters/environment/lockfile';
 import { HttpTrainingSetSource } from './adapters/feature-store/http-training-set-source';
-import { GrpcErrorFilter } from './adapters/grpc/grpc-errors';
 import { TrainingGrpcController } from './adapters/grpc/training.grpc.controller';
 import { TrainingHttpSetup } from './adapters/http/http-setup';
 import { parseTrainTask, parseTuneTask } from './adapters/http/request-schemas';
@@ -162,7 +161,6 @@ const ARTIFACTS = Symbol('training:artifacts');
         new TaskExecutor({ pool: storage.pool!, inbox: storage.inbox, tracking, jobs, logger, parseTrain: parseTrainTask, parseTune: parseTuneTask }),
       inject: [PostgresTrainingStorage, Tracking, TrainingJobs, SERVICE_LOGGER],
     },
-    GrpcErrorFilter,
     TrainingHttpSetup,
     TrainingLifecycle,
   ],

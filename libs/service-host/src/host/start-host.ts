@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { isAbsolute } from 'node:path';
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { HttpErrorFilter } from './http-error.filter';
+import { ServiceErrorFilter } from './error.filter';
 import { Transport, type GrpcOptions } from '@nestjs/microservices';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -56,7 +56,7 @@ export async function startHost<C extends ServiceConfig>(input: HostInput<C>): P
       logger: new NestLoggerAdapter(logger.child({ component: 'nest' })),
       abortOnError: false,
     });
-    app.useGlobalFilters(new HttpErrorFilter(logger));
+    app.useGlobalFilters(new ServiceErrorFilter(logger));
     recordHttpMetrics(app, input.metrics);
     app.get(OpenApiDocument).set(openApiDocument(app, definition));
 

@@ -1,12 +1,7 @@
 // `loopline.featurestore.v1.FeatureServingService` (proto/loopline/featurestore/v1/feature_serving.proto).
 // Messages arrive and leave as @grpc/proto-loader objects (camelCase, enums by name, oneofs named).
-import { Catch, Controller, Inject, UseFilters, type RpcExceptionFilter } from '@nestjs/common';
+import { Controller, Inject } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
-import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
-import { throwError, type Observable } from 'rxjs';
-import { grpcStatusOf, isLooplineError } from '@loopline/errors';
-import { SERVICE_LOGGER } from '@loopline/service-host';
-import type { Logger } from '@loopline/telemetry';
 import type { ValueType } from '../../domain/definitions/definitions';
 import { OnlineFeatures, type EntityValue, type FeatureVector, type PushTarget } from '../../application/online-features';
 
@@ -79,23 +74,6 @@ function fromProtoValue(value: ProtoValue | undefined): unknown {
 }
 
 
-export function grpcErrorOf(error: unknown): Pick<ServiceError, 'code' | 'details' | 'metadata' | 'message' | 'name'> {
-  const metadata = new Metadata();
-  if (!isLooplineError(error)) return { name: 'Error', code: status.INTERNAL, details: 'internal error', message: 'internal error', metadata };
-  return { name: 'Error', code: grpcStatusOf(error.code), details: error.message, message: error.message, metadata };
-}
-
-@Catch()
-export class GrpcErrorFilter implements RpcExceptionFilter<unknown> {
-  constructor(@Inject(SERVICE_LOGGER) private readonly logger: Logger) {}
-
-  catch(error: unknown): Observable<never> {
-    const mapped = grpcErrorOf(error);
-    if (mapped.code === status.INTERNAL) this.logger.error({ err: error }, 'feature-store gRPC call failed');
-    return throwError(() => mapped);
-  }
-}
-
 const pushTargets: Record<string, PushTarget> = {
   PUSH_TARGET_UNSPECIFIED: 'online_and_offline',
   PUSH_TARGET_ONLINE: 'online',
@@ -104,7 +82,6 @@ const pushTargets: Record<string, PushTarget> = {
 };
 
 @Controller()
-@UseFilters(GrpcErrorFilter)
 export class FeatureServingGrpcController {
   constructor(@Inject(OnlineFeatures) private readonly online: OnlineFeatures) {}
 

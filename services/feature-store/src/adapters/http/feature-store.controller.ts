@@ -1,7 +1,7 @@
 // The REST API under `/v1`: definitions (plan, apply, read), materializations, training sets,
 // online features and push. The gRPC API serves online reads and pushes too.
 import { randomUUID } from 'node:crypto';
-import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, Res, UseFilters } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { NotFoundError } from '@loopline/errors';
 import { viewVersion } from '../../domain/definitions/catalog';
@@ -11,7 +11,6 @@ import { OnlineFeatures } from '../../application/online-features';
 import { TrainingSets } from '../../application/training-sets';
 import { MATERIALIZATION_LOG } from '../tokens';
 import type { MaterializationLog } from '../../application/ports';
-import { HttpErrorFilter } from './http-error.filter';
 import { catalogJson, materializationJson, planJson, trainingSetJson, viewJson } from './presenters';
 import { definitionsFileBody, materializeBody, onlineFeaturesBody, parseBody, pushBody, trainingSetBody } from './request-schemas';
 
@@ -25,7 +24,6 @@ export function contextOf(actor: string | undefined, correlation: string | undef
 }
 
 @Controller('v1')
-@UseFilters(HttpErrorFilter)
 export class FeatureStoreController {
   constructor(
     @Inject(DefinitionsApplication) private readonly definitions: DefinitionsApplication,

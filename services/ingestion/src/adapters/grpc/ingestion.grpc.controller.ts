@@ -1,14 +1,14 @@
 // `loopline.ingestion.v1.Ingestion` (proto/loopline/ingestion/v1/ingestion_service.proto): the
 // same use cases as the REST API. Uploads are client streams written to disk as they arrive
 // (async iteration pulls, so gRPC flow control holds back a fast client).
-import { Controller, Inject, UseFilters } from '@nestjs/common';
+import { Controller, Inject } from '@nestjs/common';
 import { GrpcMethod, GrpcStreamCall } from '@nestjs/microservices';
 import type { Metadata, ServerReadableStream, sendUnaryData } from '@grpc/grpc-js';
 import { ValidationError } from '@loopline/errors';
 import { IngestionApplication } from '../../application/ingestion-application';
 import type { RequestContext } from '../../application/ports';
 import { actorFrom, actorHeader, correlationHeader } from '../http/request-context';
-import { GrpcErrorFilter, grpcErrorOf } from './grpc-errors';
+import { grpcErrorOf } from '@loopline/service-host/grpc-errors';
 import { definitionInputFrom, formatFrom, resultMessage, sourceMessage, versionMessage } from './grpc-mappers';
 
 const service = 'Ingestion';
@@ -28,7 +28,6 @@ function contextOf(metadata: Metadata | undefined): RequestContext {
 }
 
 @Controller()
-@UseFilters(GrpcErrorFilter)
 export class IngestionGrpcController {
   constructor(@Inject(IngestionApplication) private readonly ingestion: IngestionApplication) {}
 

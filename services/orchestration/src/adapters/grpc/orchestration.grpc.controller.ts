@@ -1,14 +1,11 @@
 // `loopline.orchestration.v1.OrchestrationService` (proto/loopline/orchestration/v1/
 // orchestration_service.proto): the REST use cases over gRPC. Messages are plain objects in the
 // shape @grpc/proto-loader expects (camelCase, enums by name, Struct as `fields`/`kind`).
-import { Catch, Controller, Inject, UseFilters, type RpcExceptionFilter } from '@nestjs/common';
+import { Controller, Inject } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
-import { Metadata, status, type ServerWritableStream, type ServiceError } from '@grpc/grpc-js';
-import { EMPTY, throwError, type Observable } from 'rxjs';
+import { Metadata, type ServerWritableStream } from '@grpc/grpc-js';
+import { EMPTY, type Observable } from 'rxjs';
 import { StepKind } from '@loopline/contracts';
-import { grpcStatusOf, isLooplineError } from '@loopline/errors';
-import { SERVICE_LOGGER } from '@loopline/service-host';
-import type { Logger } from '@loopline/telemetry';
 import { OrchestrationApplication } from '../../application/orchestration-application';
 import type { PipelineRow, RequestContext } from '../../application/ports';
 import type { RunView } from '../../application/run-view';
@@ -19,28 +16,6 @@ import { OrchestrationBackground } from '../kafka/orchestration-background';
 import { actorFrom, actorHeader, correlationHeader, documentFromText } from '../http/requests';
 
 const service = 'OrchestrationService';
-export const errorDetailsKey = 'loopline-error-details';
-
-export function grpcErrorOf(error: unknown): Pick<ServiceError, 'code' | 'details' | 'metadata' | 'message' | 'name'> {
-  const metadata = new Metadata();
-  if (!isLooplineError(error)) return { name: 'Error', code: status.INTERNAL, details: 'internal error', message: 'internal error', metadata };
-  if (Object.keys(error.details).length > 0) {
-    metadata.set(errorDetailsKey, JSON.stringify({ code: error.code, ...error.details }).replace(/[^\x20-\x7e]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`));
-  }
-  return { name: 'Error', code: grpcStatusOf(error.code), details: error.message, message: error.message, metadata };
-}
-
-@Catch()
-export class OrchestrationGrpcErrorFilter implements RpcExceptionFilter<unknown> {
-  constructor(@Inject(SERVICE_LOGGER) private readonly logger: Logger) {}
-
-  catch(error: unknown): Observable<never> {
-    const mapped = grpcErrorOf(error);
-    if (mapped.code === status.INTERNAL) this.logger.error({ err: error }, 'orchestration gRPC call failed');
-    return throwError(() => mapped);
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Struct, Timestamp and enum mapping
 
@@ -185,7 +160,6 @@ const runStatusFilter: Record<string, string | undefined> = {
 };
 
 @Controller()
-@UseFilters(OrchestrationGrpcErrorFilter)
 export class OrchestrationGrpcController {
   constructor(
     @Inject(OrchestrationApplication) private readonly application: OrchestrationApplication,

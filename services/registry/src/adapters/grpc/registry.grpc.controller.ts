@@ -3,7 +3,7 @@
 // (async iteration pulls, so gRPC flow control holds back a fast client); downloads write with
 // the call's backpressure.
 import { once } from 'node:events';
-import { Controller, Inject, UseFilters } from '@nestjs/common';
+import { Controller, Inject } from '@nestjs/common';
 import { GrpcMethod, GrpcStreamCall } from '@nestjs/microservices';
 import type { Metadata, ServerReadableStream, ServerWritableStream, sendUnaryData } from '@grpc/grpc-js';
 import { EMPTY, type Observable } from 'rxjs';
@@ -15,7 +15,7 @@ import { RegistryApplication } from '../../application/registry-application';
 import { eventTime } from '../../domain/registered-model/registered-model';
 import { actorFrom, actorHeader, correlationHeader } from '../http/request-context';
 import { ARTIFACT_STORE, REGISTRY_SETTINGS, UPLOAD_AREA } from '../tokens';
-import { GrpcErrorFilter, grpcErrorOf } from './grpc-errors';
+import { grpcErrorOf } from '@loopline/service-host/grpc-errors';
 import {
   artifactMessage,
   dateOf,
@@ -50,7 +50,6 @@ function contextOf(metadata: Metadata | undefined): RequestContext {
 }
 
 @Controller()
-@UseFilters(GrpcErrorFilter)
 export class RegistryGrpcController {
   constructor(
     @Inject(RegistryApplication) private readonly registry: RegistryApplication,

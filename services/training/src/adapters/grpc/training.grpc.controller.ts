@@ -1,6 +1,6 @@
 // `loopline.training.v1.TrainingService` (proto/loopline/training/v1/training_service.proto): the
 // same use cases as the REST API, minus artifact transfer.
-import { Controller, Inject, UseFilters } from '@nestjs/common';
+import { Controller, Inject } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import type { Metadata } from '@grpc/grpc-js';
 import { ValidationError } from '@loopline/errors';
@@ -12,7 +12,6 @@ import { latestMetrics, type Metric, type TrainingRun } from '../../domain/train
 import type { RunSummary } from '../../projections/run-summaries.projection';
 import { actorHeader, contextOf as contextOfHeaders } from '../http/request-context';
 import { parseBody, toTrainingJob, toTuningJob, trainingJobBody, tuningJobBody } from '../http/request-schemas';
-import { GrpcErrorFilter } from './grpc-errors';
 
 const service = 'TrainingService';
 
@@ -113,7 +112,6 @@ function jobBodyOf(spec: Record<string, unknown> | null | undefined): Record<str
 }
 
 @Controller()
-@UseFilters(GrpcErrorFilter)
 export class TrainingGrpcController {
   constructor(
     @Inject(Tracking) private readonly tracking: Tracking,

@@ -1,13 +1,14 @@
-// The one place a service's HTTP API maps errors to responses: `{ error, code, details }` with the
+// The one place a service's API maps errors to responses. HTTP: `{ error, code, details }` with the
 // status `httpStatusOf` gives each code (400 validation, 404 unknown, 409 illegal state or
 // concurrent change, 503 unavailable, 500 data loss); Fastify's own 4xx (body parsing, multipart,
 // size limits) keep their status in the same shape; anything else is 500, logged, message
-// withheld. Installed globally by the host; gRPC calls pass through to Nest's RPC handling.
+// withheld. Installed globally by the host; gRPC calls get their status from `grpcErrorOf`.
 import { Catch, HttpException, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
-import { BaseRpcExceptionFilter } from '@nestjs/microservices';
+import { throwError, type Observable } from 'rxjs';
 import type { FastifyReply } from 'fastify';
 import { httpStatusOf, isLooplineError } from '@loopline/errors';
 import type { Logger } from '@loopline/telemetry';
+import { grpcErrorOf, isServerFault } from './grpc-errors';
 
 export interface ErrorBody {
   readonly error: string;
@@ -38,13 +39,11 @@ export function httpErrorOf(error: unknown): { readonly status: number; readonly
 }
 
 @Catch()
-export class HttpErrorFilter implements ExceptionFilter {
-  private readonly rpc = new BaseRpcExceptionFilter();
-
+export class ServiceErrorFilter implements ExceptionFilter {
   constructor(private readonly logger: Logger) {}
 
   catch(error: unknown, host: ArgumentsHost): unknown {
-    if (host.getType() !== 'http') return this.rpc.catch(error, host);
+    if (host.getType() === 'rpc') return this.rpcError(error);
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const { status, body } = httpErrorOf(error);
     if (status >= 500) this.logger.error({ err: error, status }, 'request failed');
@@ -55,5 +54,11 @@ export class HttpErrorFilter implements ExceptionFilter {
     }
     void reply.status(status).header('content-type', 'application/json; charset=utf-8').send(body);
     return undefined;
+  }
+
+  private rpcError(error: unknown): Observable<never> {
+    const mapped = grpcErrorOf(error);
+    if (isServerFault(mapped)) this.logger.error({ err: error, code: mapped.code }, 'gRPC call failed');
+    return throwError(() => mapped);
   }
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { BadRequestException, ServiceUnavailableException } from '@nestjs/common';
 import { IllegalStateError, ValidationError } from '@loopline/errors';
-import { httpErrorOf } from './http-error.filter';
+import { httpErrorOf } from './error.filter';
 
 describe('httpErrorOf', () => {
   it('maps the error vocabulary to its status with message, code and details', () => {

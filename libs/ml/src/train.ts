@@ -23,6 +23,8 @@ export interface TrainingRequest {
   readonly threshold?: number;
   /** Extra `metadata_props` of the ONNX model (deterministic values only: no times). */
   readonly onnxMetadata?: readonly (readonly [string, string])[];
+  /** Threads the trainer may use (GBDT: 1 or 2). The model is the same for any count. */
+  readonly threads?: number;
 }
 
 export interface TrainingOutcome {
@@ -52,7 +54,7 @@ export function trainAndEvaluate(request: TrainingRequest): TrainingOutcome {
   const trainLabels = Float64Array.from(train, (row) => labels[row]!);
   const encoding = fitFeatureEncoding(trainingRows, request.features, trainLabels);
   const columns = encodeFeatures(request.dataset, encoding);
-  const model = trainBuiltin({ trainer: request.trainer, params: request.params, features: encoding.features, columns, labels, rows: train, seed: request.seed });
+  const model = trainBuiltin({ trainer: request.trainer, params: request.params, features: encoding.features, columns, labels, rows: train, seed: request.seed, threads: request.threads });
   const holdoutColumns = columns.map((column) => Float32Array.from(holdout, (row) => column[row]!));
   const predictions = model.predict(holdoutColumns);
   const holdoutLabels = Float64Array.from(holdout, (row) => labels[row]!);

@@ -29,6 +29,8 @@ export interface BuiltinTrainingInput {
   readonly labels: ArrayLike<number>;
   readonly rows: ArrayLike<number>;
   readonly seed: number;
+  /** Threads the trainer may use (GBDT: 1 or 2). The model is the same for any count. */
+  readonly threads?: number;
 }
 
 export function trainBuiltin(input: BuiltinTrainingInput): TrainedModel {
@@ -36,7 +38,7 @@ export function trainBuiltin(input: BuiltinTrainingInput): TrainedModel {
   switch (input.trainer) {
     case 'gbdt-classifier':
     case 'gbdt-regressor':
-      return trainGbdt({ task, features: input.features, columns: input.columns, labels: input.labels, rows: input.rows, params: parseGbdtParams(input.params), seed: input.seed });
+      return trainGbdt({ task, features: input.features, columns: input.columns, labels: input.labels, rows: input.rows, params: parseGbdtParams(input.params), seed: input.seed, threads: input.threads });
     case 'logistic-regression':
     case 'linear-regression':
       return trainLinear({ task, features: input.features, columns: input.columns, labels: input.labels, rows: input.rows, params: parseLinearParams(input.params) });

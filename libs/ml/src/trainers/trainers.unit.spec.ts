@@ -42,6 +42,16 @@ describe('built-in trainers', () => {
       assert.notEqual(sha256(reseeded.onnx), sha256(first.onnx), 'the seed drives feature sampling');
     });
 
+    it('gives the same model on one thread and on two (histograms of large leaves split in fixed halves)', () => {
+      // Enough rows for the root and the first splits to be built in two halves.
+      const large = { ...request, dataset: syntheticBinary({ rows: 90_000, seed: 7, missingRate: 0.05 }), params: { rounds: 4, numLeaves: 15 } };
+      const single = trainAndEvaluate({ ...large, threads: 1 });
+      const parallel = trainAndEvaluate({ ...large, threads: 2 });
+      assert.equal(sha256(parallel.onnx), sha256(single.onnx));
+      assert.deepEqual(parallel.metrics, single.metrics);
+      assert.ok(single.metrics.auc! > 0.8, `AUC ${single.metrics.auc}`);
+    });
+
     it('grows depth-wise within maxDepth', () => {
       const outcome = trainAndEvaluate({ ...request, params: { rounds: 5, numLeaves: 64, maxDepth: 2, growth: 'depthwise' } });
       const model = outcome.model as unknown as { trees: { feature: Int32Array }[] };

@@ -3,8 +3,9 @@
 // the smaller child's histogram built and the larger one's obtained by subtraction, leaf-wise
 // (best-first) or depth-wise growth, learned missing-value directions, L2-regularised leaves,
 // float32 gradients and count-free histograms (as LightGBM).
-// Single-threaded and free of randomness except the seeded feature sampling, so the same data,
-// params and seed always give the same trees, bit for bit.
+// Histograms are built on one or two threads (histogram-builder.ts) with the same sums either
+// way; nothing else is random but the seeded feature sampling, so the same data, params and seed
+// always give the same trees, bit for bit, on any machine.
 import type { onnx } from 'onnx-proto';
 import type { FeatureSpec } from '../../data/features';
 import { Prng } from '../../random/prng';
@@ -12,6 +13,7 @@ import { attribute, encodeModel, floats, FLOAT, INT64, ints, node, tensorValue }
 import { featureInputs, featureMatrixName } from '../../onnx/feature-inputs';
 import { logistic32, numberParam, ParamsError, rejectUnknownParams, stringParam, type ExportInfo, type FeatureImportance, type Task, type TrainedModel } from '../model';
 import { binValues, fitBinMapper, type BinMapper } from './binning';
+import { createHistogramBuilder, histogramMemory } from './histogram-builder';
 
 export interface GbdtParams {
   /** Boosting rounds (trees). LightGBM `num_iterations`. */
@@ -124,6 +126,8 @@ export interface GbdtTrainingInput {
   readonly rows: ArrayLike<number>;
   readonly params: GbdtParams;
   readonly seed: number;
+  /** Threads building histograms (1 or 2; default 1). The model does not depend on it. */
+  readonly threads?: number;
 }
 
 export function trainGbdt(input: GbdtTrainingInput): GbdtModel {
@@ -131,10 +135,11 @@ export function trainGbdt(input: GbdtTrainingInput): GbdtModel {
   const featureCount = input.columns.length;
   const n = input.rows.length;
   if (n === 0) throw new ParamsError('no training rows');
+  const threads = Math.min(2, Math.max(1, input.threads ?? 1));
 
   // Bins, row-major over the training rows only (row k = input.rows[k]).
   const mappers: BinMapper[] = input.columns.map((column, f) => fitBinMapper(column, input.rows, params.maxBins, params.binSampleSize, input.seed + f));
-  const bins = new Uint8Array(n * featureCount);
+  const bins = new Uint8Array(histogramMemory(n * featureCount, threads));
   for (let f = 0; f < featureCount; f += 1) {
     const column = input.columns[f]!;
     const subset = new Float32Array(n);
@@ -163,8 +168,8 @@ export function trainGbdt(input: GbdtTrainingInput): GbdtModel {
   const baseScore = task === 'binary' ? Math.log(clipped / (1 - clipped)) : mean;
   const scores = new Float64Array(n).fill(baseScore);
   // Gradient and hessian of row k at [2k] and [2k + 1] (float32, as LightGBM keeps them).
-  const gradHess = new Float32Array(2 * n);
-  const indices = new Uint32Array(n);
+  const gradHess = new Float32Array(histogramMemory(2 * n * 4, threads));
+  const indices = new Uint32Array(histogramMemory(n * 4, threads));
   const scratch = new Uint32Array(n);
   const pool: Float64Array[] = [];
   const takeHist = () => pool.pop()?.fill(0) ?? new Float64Array(totalBins * 2);
@@ -174,6 +179,7 @@ export function trainGbdt(input: GbdtTrainingInput): GbdtModel {
   const trees: FlatTree[] = [];
   const allowed = new Uint8Array(featureCount);
   const lambda = params.lambdaL2;
+  const histograms = createHistogramBuilder({ bins, gradHess, indices, offsets, featureCount, histogramLength: totalBins * 2 }, threads);
 
   const findBest = (leaf: Leaf): SplitCandidate | null => {
     if (params.maxDepth >= 0 && leaf.depth >= params.maxDepth) return null;
@@ -217,78 +223,82 @@ export function trainGbdt(input: GbdtTrainingInput): GbdtModel {
 
   const leafValue = (g: number, h: number) => (-g / (h + lambda)) * params.learningRate;
 
-  for (let round = 0; round < params.rounds; round += 1) {
-    if (task === 'binary') logisticGradients(scores, y, gradHess);
-    else squaredGradients(scores, y, gradHess);
-    selectFeatures(allowed, params.featureFraction, prng);
-    for (let k = 0; k < n; k += 1) indices[k] = k;
+  try {
+    for (let round = 0; round < params.rounds; round += 1) {
+      if (task === 'binary') logisticGradients(scores, y, gradHess);
+      else squaredGradients(scores, y, gradHess);
+      selectFeatures(allowed, params.featureFraction, prng);
+      for (let k = 0; k < n; k += 1) indices[k] = k;
 
-    let g = 0;
-    let h = 0;
-    for (let k = 0; k < n; k += 1) {
-      g += gradHess[2 * k]!;
-      h += gradHess[2 * k + 1]!;
-    }
-    const rootNode: GrowingNode = { leaf: true, value: 0, feature: -1, threshold: 0, missingLeft: false, left: null, right: null };
-    const rootHist = takeHist();
-    buildHistogram(rootHist, indices, 0, n, gradHess, bins, featureCount, offsets);
-    const root: Leaf = { begin: 0, end: n, depth: 0, hist: rootHist, g, h, c: n, node: rootNode, best: null };
-    root.best = findBest(root);
-    const leaves: Leaf[] = [root];
-
-    while (leaves.length < params.numLeaves) {
-      let chosen = -1;
-      for (let i = 0; i < leaves.length; i += 1) {
-        const candidate = leaves[i]!;
-        if (!candidate.best) continue;
-        if (chosen < 0) {
-          chosen = i;
-          continue;
-        }
-        const current = leaves[chosen]!;
-        const better =
-          params.growth === 'depthwise'
-            ? candidate.depth < current.depth || (candidate.depth === current.depth && candidate.best.gain > current.best!.gain)
-            : candidate.best.gain > current.best!.gain;
-        if (better) chosen = i;
+      let g = 0;
+      let h = 0;
+      for (let k = 0; k < n; k += 1) {
+        g += gradHess[2 * k]!;
+        h += gradHess[2 * k + 1]!;
       }
-      if (chosen < 0) break;
-      const leaf = leaves[chosen]!;
-      const split = leaf.best!;
-      const f = split.feature;
-      const mid = partitionRows(indices, scratch, leaf.begin, leaf.end, bins, featureCount, f, split.bin, split.missingLeft ? 1 : 0, mappers[f]!.missingBin);
+      const rootNode: GrowingNode = { leaf: true, value: 0, feature: -1, threshold: 0, missingLeft: false, left: null, right: null };
+      const rootHist = takeHist();
+      histograms.build(rootHist, 0, n);
+      const root: Leaf = { begin: 0, end: n, depth: 0, hist: rootHist, g, h, c: n, node: rootNode, best: null };
+      root.best = findBest(root);
+      const leaves: Leaf[] = [root];
 
-      const leftNode: GrowingNode = { leaf: true, value: 0, feature: -1, threshold: 0, missingLeft: false, left: null, right: null };
-      const rightNode: GrowingNode = { leaf: true, value: 0, feature: -1, threshold: 0, missingLeft: false, left: null, right: null };
-      Object.assign(leaf.node, { leaf: false, feature: f, threshold: mappers[f]!.upperEdges[split.bin]!, missingLeft: split.missingLeft, left: leftNode, right: rightNode });
-      gainByFeature[f] += split.gain;
-      splitsByFeature[f] += 1;
+      while (leaves.length < params.numLeaves) {
+        let chosen = -1;
+        for (let i = 0; i < leaves.length; i += 1) {
+          const candidate = leaves[i]!;
+          if (!candidate.best) continue;
+          if (chosen < 0) {
+            chosen = i;
+            continue;
+          }
+          const current = leaves[chosen]!;
+          const better =
+            params.growth === 'depthwise'
+              ? candidate.depth < current.depth || (candidate.depth === current.depth && candidate.best.gain > current.best!.gain)
+              : candidate.best.gain > current.best!.gain;
+          if (better) chosen = i;
+        }
+        if (chosen < 0) break;
+        const leaf = leaves[chosen]!;
+        const split = leaf.best!;
+        const f = split.feature;
+        const mid = partitionRows(indices, scratch, leaf.begin, leaf.end, bins, featureCount, f, split.bin, split.missingLeft ? 1 : 0, mappers[f]!.missingBin);
 
-      const leftCount = mid - leaf.begin;
-      const rightCount = leaf.end - mid;
-      const smallerIsLeft = leftCount <= rightCount;
-      const smallHist = takeHist();
-      if (smallerIsLeft) buildHistogram(smallHist, indices, leaf.begin, mid, gradHess, bins, featureCount, offsets);
-      else buildHistogram(smallHist, indices, mid, leaf.end, gradHess, bins, featureCount, offsets);
-      const largeHist = leaf.hist;
-      subtract(largeHist, smallHist);
-      const leftHist = smallerIsLeft ? smallHist : largeHist;
-      const rightHist = smallerIsLeft ? largeHist : smallHist;
-      const depth = leaf.depth + 1;
-      const left: Leaf = { begin: leaf.begin, end: mid, depth, hist: leftHist, g: split.leftG, h: split.leftH, c: leftCount, node: leftNode, best: null };
-      const right: Leaf = { begin: mid, end: leaf.end, depth, hist: rightHist, g: leaf.g - split.leftG, h: leaf.h - split.leftH, c: rightCount, node: rightNode, best: null };
-      left.best = findBest(left);
-      right.best = findBest(right);
-      leaves.splice(chosen, 1, left, right);
+        const leftNode: GrowingNode = { leaf: true, value: 0, feature: -1, threshold: 0, missingLeft: false, left: null, right: null };
+        const rightNode: GrowingNode = { leaf: true, value: 0, feature: -1, threshold: 0, missingLeft: false, left: null, right: null };
+        Object.assign(leaf.node, { leaf: false, feature: f, threshold: mappers[f]!.upperEdges[split.bin]!, missingLeft: split.missingLeft, left: leftNode, right: rightNode });
+        gainByFeature[f] += split.gain;
+        splitsByFeature[f] += 1;
+
+        const leftCount = mid - leaf.begin;
+        const rightCount = leaf.end - mid;
+        const smallerIsLeft = leftCount <= rightCount;
+        const smallHist = takeHist();
+        if (smallerIsLeft) histograms.build(smallHist, leaf.begin, mid);
+        else histograms.build(smallHist, mid, leaf.end);
+        const largeHist = leaf.hist;
+        subtract(largeHist, smallHist);
+        const leftHist = smallerIsLeft ? smallHist : largeHist;
+        const rightHist = smallerIsLeft ? largeHist : smallHist;
+        const depth = leaf.depth + 1;
+        const left: Leaf = { begin: leaf.begin, end: mid, depth, hist: leftHist, g: split.leftG, h: split.leftH, c: leftCount, node: leftNode, best: null };
+        const right: Leaf = { begin: mid, end: leaf.end, depth, hist: rightHist, g: leaf.g - split.leftG, h: leaf.h - split.leftH, c: rightCount, node: rightNode, best: null };
+        left.best = findBest(left);
+        right.best = findBest(right);
+        leaves.splice(chosen, 1, left, right);
+      }
+
+      for (const leaf of leaves) {
+        const value = Math.fround(leafValue(leaf.g, leaf.h));
+        leaf.node.value = value;
+        addLeafValue(scores, indices, leaf.begin, leaf.end, value);
+        pool.push(leaf.hist);
+      }
+      trees.push(flatten(rootNode));
     }
-
-    for (const leaf of leaves) {
-      const value = Math.fround(leafValue(leaf.g, leaf.h));
-      leaf.node.value = value;
-      addLeafValue(scores, indices, leaf.begin, leaf.end, value);
-      pool.push(leaf.hist);
-    }
-    trees.push(flatten(rootNode));
+  } finally {
+    histograms.close();
   }
 
   // The base score rides in the first tree's leaves (as LightGBM's ONNX converters do), so the
@@ -302,20 +312,6 @@ export function trainGbdt(input: GbdtTrainingInput): GbdtModel {
 
 // The hot loops, as plain functions of typed arrays (monomorphic, no closure state), so V8
 // optimises them well.
-
-function buildHistogram(hist: Float64Array, indices: Uint32Array, begin: number, end: number, gradHess: Float32Array, bins: Uint8Array, featureCount: number, offsets: Int32Array): void {
-  for (let k = begin; k < end; k += 1) {
-    const r = indices[k]!;
-    const g = gradHess[2 * r]!;
-    const h = gradHess[2 * r + 1]!;
-    const base = r * featureCount;
-    for (let f = 0; f < featureCount; f += 1) {
-      const b = (offsets[f]! + bins[base + f]!) * 2;
-      hist[b] += g;
-      hist[b + 1] += h;
-    }
-  }
-}
 
 function subtract(large: Float64Array, small: Float64Array): void {
   for (let i = 0; i < large.length; i += 1) large[i] -= small[i]!;

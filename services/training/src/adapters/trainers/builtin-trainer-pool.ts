@@ -1,7 +1,10 @@
 // Built-in trainings run in worker threads, at most `size` at once (the configured worker count),
 // so a long training never blocks the service's event loop (HTTP, health checks, Kafka
-// heartbeats). One thread per training: its start-up cost is small next to a training.
+// heartbeats). One thread per training: its start-up cost is small next to a training. A training
+// alone on a machine with spare cores gets a second thread for its histograms (the model does not
+// depend on it: see @loopline/ml's histogram-builder).
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { extname, join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { DatasetError, isBuiltinTrainer, ParamsError } from '@loopline/ml';
@@ -31,7 +34,7 @@ export class WorkerThreadTrainerPool implements BuiltinTrainerPool {
     const entry = workerEntry();
     const worker = new Worker(entry.code, {
       eval: entry.eval,
-      workerData: { ...job, dataset: { rowCount: job.dataset.rowCount, columns: [...job.dataset.columns] } },
+      workerData: { ...job, dataset: { rowCount: job.dataset.rowCount, columns: [...job.dataset.columns] }, threads: this.running === 1 && availableParallelism() > 1 ? 2 : 1 },
       env: entry.env,
     });
     this.workers.add(worker);

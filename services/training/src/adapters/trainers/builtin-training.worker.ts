@@ -12,6 +12,7 @@ interface WorkerInput {
   readonly params: Readonly<Record<string, unknown>>;
   readonly seed: number;
   readonly threshold: number;
+  readonly threads: number;
 }
 
 const input = workerData as WorkerInput;

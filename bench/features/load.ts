@@ -8,6 +8,8 @@ export interface LoadResult {
   readonly seconds: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
+  readonly p999Ms: number;
+  readonly maxMs: number;
   /** Requests the open loop could not send because too many were in flight. */
   readonly dropped?: number;
 }
@@ -21,7 +23,16 @@ function percentile(sorted: readonly number[], p: number): number {
 
 function summarize(latencies: number[], errors: number, seconds: number, dropped?: number): LoadResult {
   latencies.sort((a, b) => a - b);
-  return { requests: latencies.length, errors, seconds, p50Ms: percentile(latencies, 0.5), p99Ms: percentile(latencies, 0.99), dropped };
+  return {
+    requests: latencies.length,
+    errors,
+    seconds,
+    p50Ms: percentile(latencies, 0.5),
+    p99Ms: percentile(latencies, 0.99),
+    p999Ms: percentile(latencies, 0.999),
+    maxMs: latencies.at(-1) ?? Number.NaN,
+    dropped,
+  };
 }
 
 export async function closedLoop(call: Call, concurrency: number, seconds: number, maxRequests = 2_000_000): Promise<LoadResult> {

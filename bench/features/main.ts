@@ -34,6 +34,11 @@ const features = Array.from({ length: featureCount }, (_, index) => `f${String(i
 const closedSeconds = Number(process.env.BENCH_CLOSED_SECONDS ?? 5);
 const openSeconds = Number(process.env.BENCH_OPEN_SECONDS ?? 10);
 const openRate = 1_000;
+/** The steady request rate of the feature-service lookup (1 entity × flight_delay), and how long. */
+const steadyRate = Number(process.env.BENCH_STEADY_RATE ?? 200);
+const steadySeconds = Number(process.env.BENCH_STEADY_SECONDS ?? 20);
+/** Only the feature-service lookup: no 50-feature view, no Feast (a quick run while tuning). */
+const onlyService = process.env.BENCH_ONLY_SERVICE === '1';
 
 interface Row {
   readonly system: string;
@@ -107,11 +112,19 @@ function format(value: number, digits = 2): string {
   return Number.isFinite(value) ? value.toFixed(digits) : '–';
 }
 
-function printTable(rows: readonly Row[], materialization: readonly string[]): void {
+function printTable(rows: readonly Row[], materialization: readonly string[], steady: readonly Row[]): void {
   console.log('\n## Materialization (flights-3m.parquet, 3,000,000 rows)\n');
   for (const line of materialization) console.log(line);
-  console.log('\n## Online lookups (50 features per entity; server on core 0, load generator on core 1)\n');
-  const header = ['system', 'API', 'entities × features', 'load', 'req/s', 'p50 ms', 'p99 ms', 'server CPU ms/req', 'errors'];
+  console.log(`\n## GetOnlineFeatures of the flights feature service (1 entity × flight_delay: 3 views, 12 features, 2 entities), steady ${steadyRate} req/s for ${steadySeconds} s\n`);
+  printRows(steady);
+  if (rows.length > 0) {
+    console.log('\n## Online lookups (50 features per entity; server on core 0, load generator on core 1)\n');
+    printRows(rows);
+  }
+}
+
+function printRows(rows: readonly Row[]): void {
+  const header = ['system', 'API', 'entities × features', 'load', 'req/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'server CPU ms/req', 'errors'];
   const lines = rows.map((row) => [
     row.system,
     row.api,
@@ -120,6 +133,8 @@ function printTable(rows: readonly Row[], materialization: readonly string[]): v
     format(row.result.requests / row.result.seconds, 0),
     format(row.result.p50Ms),
     format(row.result.p99Ms),
+    format(row.result.p999Ms),
+    format(row.result.maxMs),
     // Negative when a worker process exited during the run (its CPU time left the tree): unknown.
     row.cpuMsPerRequest >= 0 ? format(row.cpuMsPerRequest, 3) : '–',
     String(row.result.errors + (row.result.dropped ?? 0)),
@@ -153,6 +168,35 @@ async function measure(rows: Row[], server: number, system: string, api: string,
   const { result, cpuMsPerRequest } = await cpuMs(() => openLoop(call, openRate, openSeconds));
   rows.push({ system, api, shape, load: `${openRate}/s`, result, cpuMsPerRequest });
   console.log(`  ${system} ${api} ${shape} ${openRate}/s: ${format(result.requests / result.seconds, 0)} req/s, p50 ${format(result.p50Ms)} ms, p99 ${format(result.p99Ms)} ms, dropped ${result.dropped}`);
+}
+
+/**
+ * Pushes current values of the demo views for the benchmark's routes (online only), so a lookup
+ * answers PRESENT values as in production rather than OUTSIDE_TTL on the 2001 flights.
+ */
+async function pushFreshValues(baseUrl: string, routes: readonly (readonly [string, string])[]): Promise<void> {
+  const now = new Date().toISOString();
+  const sample = (type: string, index: number) => (type === 'int64' ? index % 24 : type === 'double' ? index / 7 : type === 'bool' ? index % 2 === 0 : String(index));
+  for (const view of ['origin_delays', 'route_delays', 'route_schedule']) {
+    const definition = (await (await fetch(`${baseUrl}/v1/feature-views/${view}`)).json()) as { versions: { entities: string[]; features: { name: string; type: string }[] }[] };
+    const latestVersion = definition.versions.at(-1)!;
+    const byOrigin = latestVersion.entities.includes('origin');
+    const entities = byOrigin ? [...new Set(routes.map((route) => route[0]))].map((origin) => ({ origin })) : routes.map(([origin, destination]) => ({ origin, destination }));
+    const rows = entities.map((keys, index) => ({ ...keys, event_time: now, ...Object.fromEntries(latestVersion.features.map((feature) => [feature.name, sample(feature.type, index)])) }));
+    await post(`${baseUrl}/v1/push`, { featureView: view, to: 'online', rows });
+  }
+}
+
+async function measureSteady(rows: Row[], server: number, system: string, api: string, calls: readonly Call[]): Promise<void> {
+  console.log(`  (load average before ${system} ${api}: ${loadAverage()})`);
+  let next = 0;
+  const call: Call = () => calls[next++ % calls.length]!();
+  await openLoop(call, steadyRate, 3); // warm-up: caches, JIT, connections
+  const before = cpuSecondsOfTree(server);
+  const result = await openLoop(call, steadyRate, steadySeconds);
+  const cpuMsPerRequest = ((cpuSecondsOfTree(server) - before) * 1000) / Math.max(1, result.requests);
+  rows.push({ system, api, shape: '1 × flight_delay (12)', load: `${steadyRate}/s`, result, cpuMsPerRequest });
+  console.log(`  ${system} ${api} 1 × flight_delay ${steadyRate}/s: p50 ${format(result.p50Ms, 3)} ms, p99 ${format(result.p99Ms, 3)} ms, p99.9 ${format(result.p999Ms, 3)} ms, server CPU ${format(cpuMsPerRequest, 3)} ms/req`);
 }
 
 async function main(): Promise<void> {
@@ -213,7 +257,7 @@ async function main(): Promise<void> {
     step('materializing over flights-3m.parquet');
     const materialization: string[] = [];
     let demoSeconds = 0;
-    for (const view of ['origin_delays', 'route_delays', 'route_schedule', 'route_bench']) {
+    for (const view of ['origin_delays', 'route_delays', 'route_schedule', ...(onlyService ? [] : ['route_bench'])]) {
       const started = performance.now();
       const record = await post(`${baseUrl}/v1/materializations`, { view, datasetVersionId: ingestion.versionId });
       const seconds = (performance.now() - started) / 1000;
@@ -227,16 +271,31 @@ async function main(): Promise<void> {
     step('choosing 100 routes');
     const pg = new Client({ connectionString: infra.postgresUrl('feature_store') });
     await pg.connect();
-    const keys = (await pg.query<{ entity_key: string }>(`SELECT entity_key FROM feature_store.online_features WHERE view_name = 'route_bench' ORDER BY entity_key LIMIT 100`)).rows.map(
+    const keys = (await pg.query<{ entity_key: string }>(`SELECT entity_key FROM feature_store.online_features WHERE view_name = 'route_schedule' ORDER BY entity_key LIMIT 100`)).rows.map(
       (row) => JSON.parse(row.entity_key) as [string, string],
     );
     await pg.end();
     const refs = features.map((name) => `route_bench:${name}`);
-
-    const rows: Row[] = [];
-    step('Loopline lookups');
     const rest = jsonPoster(`${baseUrl}/v1/online-features`, 32);
     const grpc = grpcGetter(`127.0.0.1:${grpcPort}`);
+
+    step(`feature service flight_delay, 1 entity, steady ${steadyRate} req/s (fresh values pushed first, so statuses are PRESENT)`);
+    await pushFreshValues(baseUrl, keys);
+    const steady: Row[] = [];
+    const serviceRest = (route: readonly [string, string]) => JSON.stringify({ featureService: 'flight_delay', entities: { origin: [route[0]], destination: [route[1]] } });
+    const serviceGrpc = (route: readonly [string, string]) => ({ featureService: 'flight_delay', entities: { origin: { values: [route[0]] }, destination: { values: [route[1]] } } });
+    const served = JSON.parse(await rest(serviceRest(keys[0]!))) as { metadata: { featureNames: string[] }; results: { statuses: string[] }[] };
+    console.log(`  ${served.metadata.featureNames.length} features: ${served.metadata.featureNames.join(', ')}; statuses of ${keys[0]!.join('→')}: ${[...new Set(served.results.map((result) => result.statuses[0]))].join(', ')}`);
+    await measureSteady(steady, child.pid!, 'Loopline', 'gRPC', keys.map((key) => { const body = serviceGrpc(key); return async () => void (await grpc.get(body)); }));
+    await measureSteady(steady, child.pid!, 'Loopline', 'REST', keys.map((key) => { const body = serviceRest(key); return async () => void (await rest(body)); }));
+
+    const rows: Row[] = [];
+    if (onlyService) {
+      grpc.close();
+      printTable(rows, materialization, steady);
+      return;
+    }
+    step('Loopline lookups');
     const restBody = (routes: readonly [string, string][]) => JSON.stringify({ features: refs, entities: { origin: routes.map((route) => route[0]), destination: routes.map((route) => route[1]) } });
     const grpcBody = (routes: readonly [string, string][]) => ({
       features: { references: refs },
@@ -297,7 +356,7 @@ async function main(): Promise<void> {
       console.log(`  ${feastNote}`);
     }
     materialization.push('', feastNote, '', `Load average at the end (2 cores, shared with other work): ${loadAverage()}.`);
-    printTable(rows, materialization);
+    printTable(rows, materialization, steady);
   } finally {
     await stop();
   }

@@ -15,3 +15,24 @@ export type { Delivery, HandleEvent, ParseRecord } from './record-delivery';
 export { subscribe, Subscription, type CommitSettings, type GroupSettings, type SubscriptionHealth, type SubscriptionOptions } from './subscription';
 export { ensureTopics, type EnsureTopicsResult, type PartitionMismatch, type TopicAdmin, type TopicSpec } from './topics';
 export { contextFromHeaders, traceHeaders } from './trace-context';
+export {
+  classifyTaskError,
+  LogsTail,
+  maxLogsTailBytes,
+  startTaskExecution,
+  stepKindOfTask,
+  TaskFailure,
+  taskCommandsTopic,
+  taskKindOf,
+  TaskLedger,
+  taskResultsTopic,
+  type ExecutableTask,
+  type RecordedCommand,
+  type RecordedResult,
+  type TaskErrorInfo,
+  type TaskExecution,
+  type TaskExecutionOptions,
+  type TaskHandler,
+  type TaskKindName,
+  type TaskProgress,
+} from './task-execution';

@@ -17,6 +17,10 @@ const featureStoreSchema = z.object({
   LOOPLINE_FEATURE_STORE_CACHE_ROWS_PER_VIEW: positiveInt.default(100_000),
   LOOPLINE_FEATURE_STORE_TOPIC_REPLICATION_FACTOR: positiveInt.max(16).default(1),
   LOOPLINE_FEATURE_STORE_CONSUMER_GROUP: z.string().regex(/^[A-Za-z0-9._-]{1,200}$/).default('loopline-feature-store-materializer'),
+  LOOPLINE_FEATURE_STORE_TASKS: flag.default('true'),
+  LOOPLINE_FEATURE_STORE_TASK_CONSUMER_GROUP: z.string().regex(/^[A-Za-z0-9._-]{1,200}$/).default('feature-store-task-executor'),
+  LOOPLINE_FEATURE_STORE_TASK_PIPELINES: z.string().optional(),
+  LOOPLINE_FEATURE_STORE_TASK_CONCURRENCY: positiveInt.max(16).default(2),
 });
 
 export interface FeatureStoreSettings {
@@ -33,6 +37,13 @@ export interface FeatureStoreSettings {
   readonly topicReplicationFactor: number;
   /** Kafka consumer group of the dataset-event subscription. */
   readonly consumerGroup: string;
+  /** Execute pipeline tasks (`materialize`, `build_training_set`) sent by orchestration. */
+  readonly executeTasks: boolean;
+  readonly taskConsumerGroup: string;
+  /** Only tasks of these pipelines (null: every pipeline). */
+  readonly taskPipelines: readonly string[] | null;
+  /** Pipeline tasks executed at once. */
+  readonly taskConcurrency: number;
 }
 
 export type FeatureStoreConfig = ServiceConfig & { readonly featureStore: FeatureStoreSettings };
@@ -60,6 +71,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FeatureStoreCo
       cacheRowsPerView: own.LOOPLINE_FEATURE_STORE_CACHE_ROWS_PER_VIEW,
       topicReplicationFactor: own.LOOPLINE_FEATURE_STORE_TOPIC_REPLICATION_FACTOR,
       consumerGroup: own.LOOPLINE_FEATURE_STORE_CONSUMER_GROUP,
+      executeTasks: own.LOOPLINE_FEATURE_STORE_TASKS,
+      taskConsumerGroup: own.LOOPLINE_FEATURE_STORE_TASK_CONSUMER_GROUP,
+      taskPipelines: own.LOOPLINE_FEATURE_STORE_TASK_PIPELINES
+        ? own.LOOPLINE_FEATURE_STORE_TASK_PIPELINES.split(',').map((name) => name.trim()).filter((name) => name !== '')
+        : null,
+      taskConcurrency: own.LOOPLINE_FEATURE_STORE_TASK_CONCURRENCY,
     },
   };
 }

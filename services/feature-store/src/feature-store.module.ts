@@ -4,10 +4,12 @@ import { createArtifactStore } from '@loopline/artifacts';
 import { INFRASTRUCTURE, SERVICE_CONFIG, SERVICE_LOGGER, type Infrastructure } from '@loopline/service-host';
 import type { Logger } from '@loopline/telemetry';
 import { UnavailableError } from '@loopline/errors';
+import type { TaskExecution } from '@loopline/messaging';
 import { DatasetFiles } from './application/dataset-files';
 import { DefinitionsApplication, joinKeysOf } from './application/definitions';
 import { Materializer } from './application/materialization';
 import { OnlineFeatures } from './application/online-features';
+import { PipelineTasks } from './application/pipeline-tasks';
 import type { Clock, Ids, MaterializationLog } from './application/ports';
 import { TrainingSets } from './application/training-sets';
 import { StoreArtifacts } from './adapters/artifacts';
@@ -16,6 +18,7 @@ import { FeatureServingGrpcController } from './adapters/grpc/feature-serving.gr
 import { FeatureStoreController } from './adapters/http/feature-store.controller';
 import { HttpDatasetSource } from './adapters/ingestion/http-dataset-source';
 import { FeatureStoreBackground } from './adapters/kafka/background';
+import { startPipelineTaskExecution } from './adapters/kafka/pipeline-task-execution';
 import { PostgresKnownDatasetVersions, PostgresTrainingSetStore } from './adapters/postgres/dataset-versions';
 import { PostgresDefinitionStore } from './adapters/postgres/definition-store';
 import { PostgresMaterializationLog } from './adapters/postgres/materialization-log';
@@ -33,18 +36,33 @@ const ids: Ids = { newId: () => randomUUID() };
 
 @Injectable()
 class FeatureStoreLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private tasks: TaskExecution | undefined;
+
   constructor(
     @Inject(FeatureStoreStorage) private readonly storage: FeatureStoreStorage,
     @Inject(FeatureStoreBackground) private readonly background: FeatureStoreBackground,
+    @Inject(PipelineTasks) private readonly pipelineTasks: PipelineTasks,
+    @Inject(INFRASTRUCTURE) private readonly infrastructure: Infrastructure,
+    @Inject(FEATURE_STORE_SETTINGS) private readonly settings: FeatureStoreSettings,
     @Inject(SERVICE_LOGGER) private readonly logger: Logger,
   ) {}
 
   onApplicationBootstrap(): void {
     if (this.storage.configured) void this.storage.ready().catch((error: unknown) => this.logger.warn({ err: error }, 'feature store database not ready yet; will retry on use'));
     this.background.start();
+    const { kafka, postgres } = this.infrastructure;
+    if (this.settings.executeTasks && kafka && postgres) {
+      this.tasks = startPipelineTaskExecution(kafka, postgres, this.pipelineTasks, this.logger, {
+        groupId: this.settings.taskConsumerGroup,
+        pipelines: this.settings.taskPipelines,
+        concurrency: this.settings.taskConcurrency,
+        replicationFactor: this.settings.topicReplicationFactor,
+      });
+    }
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    await this.tasks?.stop();
     await this.background.stop();
   }
 }
@@ -141,6 +159,11 @@ class FeatureStoreLifecycle implements OnApplicationBootstrap, BeforeApplication
         });
       },
       inject: [DefinitionsApplication, DatasetFiles, ClickHouseOfflineStore, MATERIALIZATION_LOG, FeatureStoreStorage, FEATURE_STORE_SETTINGS],
+    },
+    {
+      provide: PipelineTasks,
+      useFactory: (materializer: Materializer, trainingSets: TrainingSets) => new PipelineTasks({ materializer, trainingSets }),
+      inject: [Materializer, TrainingSets],
     },
     {
       provide: FeatureStoreBackground,

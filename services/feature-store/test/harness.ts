@@ -13,6 +13,7 @@ import { credentials, loadPackageDefinition, type ServiceError } from '@grpc/grp
 import { loadSync } from '@grpc/proto-loader';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { protoRoot } from '@loopline/contracts';
+import { eventually } from '@loopline/testing';
 import { INFRASTRUCTURE, startService, type Infrastructure, type RunningService } from '@loopline/service-host';
 import { loadConfig, type FeatureStoreConfig } from '../src/config';
 import { featureStoreService } from '../src/feature-store-service';
@@ -27,48 +28,68 @@ export interface DatasetVersion {
 
 /** The stand-in for ingestion: dataset versions are Parquet files registered by the test. */
 export class FakeIngestion {
-  private readonly versions = new Map<string, DatasetVersion>();
+  private readonly versions = new Map<string, DatasetVersion & { readonly createdAt: string; readonly eventTimeRange: { start: string; end: string } | null }>();
   private server: Server | undefined;
+  private lastCreatedMs = 0;
   url = '';
   requests = 0;
 
   async start(): Promise<void> {
     this.server = createServer((request, response) => {
       this.requests += 1;
-      const match = /^\/v1\/sources\/([^/]+)\/versions\/([^/]+)(\/data)?$/.exec(request.url ?? '');
-      const version = match && this.versions.get(`${decodeURIComponent(match[1]!)}/${decodeURIComponent(match[2]!)}`);
-      if (!version) {
-        response.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'unknown version' }));
-        return;
+      const json = (status: number, body: unknown) => response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      const path = (request.url ?? '').split('?')[0]!;
+      const list = /^\/v1\/sources\/([^/]+)\/versions$/.exec(path);
+      if (list) {
+        const source = decodeURIComponent(list[1]!);
+        const versions = [...this.versions.values()].filter((version) => version.source === source).reverse();
+        if (versions.length === 0) return json(404, { error: `unknown source "${source}"` });
+        return json(200, { versions: versions.map((version) => this.describe(version)) });
       }
+      const match = /^\/v1\/sources\/([^/]+)\/versions\/([^/]+)(\/data)?$/.exec(path);
+      const source = match ? decodeURIComponent(match[1]!) : '';
+      const wanted = match ? decodeURIComponent(match[2]!) : '';
+      // `latest`: the version added last, as ingestion answers its latest accepted one.
+      const version = match && (wanted === 'latest' ? [...this.versions.values()].filter((candidate) => candidate.source === source).at(-1) : this.versions.get(`${source}/${wanted}`));
+      if (!match || !version) return json(404, { error: 'unknown version' });
       if (match[3]) {
         response.writeHead(200, { 'content-type': 'application/vnd.apache.parquet', 'x-loopline-sha256': version.sha256 });
         createReadStream(version.path).pipe(response);
         return;
       }
-      response.writeHead(200, { 'content-type': 'application/json' }).end(
-        JSON.stringify({
-          source: version.source,
-          versionId: version.versionId,
-          sha256: version.sha256,
-          rowCount: 0,
-          columns: [],
-          eventTimeColumn: version.eventTimeColumn,
-          entityColumns: [],
-          createdAt: new Date().toISOString(),
-          artifact: {},
-        }),
-      );
+      return json(200, this.describe(version));
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     this.url = `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}`;
   }
 
-  /** Registers a Parquet file as a version of `source`; its id is its SHA-256, as ingestion's is. */
-  async add(source: string, path: string, eventTimeColumn = 'date', options: { sha256?: string } = {}): Promise<DatasetVersion> {
+  private describe(version: DatasetVersion & { readonly createdAt: string; readonly eventTimeRange: { start: string; end: string } | null }) {
+    return {
+      source: version.source,
+      versionId: version.versionId,
+      status: 'CREATED',
+      sha256: version.sha256,
+      rowCount: 0,
+      columns: [],
+      eventTimeColumn: version.eventTimeColumn,
+      entityColumns: [],
+      createdAt: version.createdAt,
+      eventTimeRange: version.eventTimeRange,
+      artifact: {},
+    };
+  }
+
+  /**
+   * Registers a Parquet file as a version of `source`; its id is its SHA-256, as ingestion's is.
+   * The version added last is the source's `latest`.
+   */
+  async add(source: string, path: string, eventTimeColumn = 'date', options: { sha256?: string; eventTimeRange?: { start: string; end: string } } = {}): Promise<DatasetVersion> {
     const sha256 = options.sha256 ?? createHash('sha256').update(await readFile(path)).digest('hex');
     const version = { source, versionId: createHash('sha256').update(await readFile(path)).digest('hex'), sha256, path, eventTimeColumn };
-    this.versions.set(`${source}/${version.versionId}`, version);
+    const key = `${source}/${version.versionId}`;
+    this.versions.delete(key);
+    this.lastCreatedMs = Math.max(Date.now(), this.lastCreatedMs + 1);
+    this.versions.set(key, { ...version, createdAt: new Date(this.lastCreatedMs).toISOString(), eventTimeRange: options.eventTimeRange ?? null });
     return version;
   }
 
@@ -114,9 +135,14 @@ export async function startFeatureStore(options: StartFeatureStoreOptions): Prom
     LOOPLINE_LOG_LEVEL: 'warn',
     LOOPLINE_INGESTION_URL: ingestion.url,
     LOOPLINE_FEATURE_STORE_CONSUME_DATASET_EVENTS: 'false',
+    // Pipeline tasks only where a spec asks for them (with its own group and pipeline names).
+    LOOPLINE_FEATURE_STORE_TASKS: 'false',
     ...options.env,
   };
   const service = await startService(featureStoreService(() => loadConfig(config)));
+  // Ready means Postgres (schema migrated), Kafka and ClickHouse answer: on a loaded machine the
+  // first connections can take seconds, and a spec's first request must not race them.
+  await eventually(async () => (await fetch(`${service.httpUrl}/health/ready`).catch(() => undefined))?.status === 200, { timeoutMs: 90_000, intervalMs: 250, what: 'the feature store ready' });
   const clickhouse = service.app.get<Infrastructure>(INFRASTRUCTURE).clickhouse!;
   return {
     service,

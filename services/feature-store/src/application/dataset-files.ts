@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { IntegrityError } from '@loopline/errors';
-import type { DatasetFile, DatasetSource } from './ports';
+import type { DatasetFile, DatasetSource, DatasetVersionSummary } from './ports';
 
 export class DatasetFiles {
   private readonly inFlight = new Map<string, Promise<DatasetFile>>();
@@ -17,6 +17,16 @@ export class DatasetFiles {
     private readonly source: DatasetSource,
     private readonly folder: string,
   ) {}
+
+  /** The id of the latest accepted version of a source, as ingestion says now. */
+  async latestVersionId(sourceName: string): Promise<string> {
+    return (await this.source.describe(sourceName, 'latest')).versionId;
+  }
+
+  /** Every accepted version of a source, oldest first. */
+  list(sourceName: string): Promise<DatasetVersionSummary[]> {
+    return this.source.list(sourceName);
+  }
 
   async fetch(sourceName: string, versionId: string): Promise<DatasetFile> {
     const key = `${sourceName}\u0000${versionId}`;

@@ -3,7 +3,7 @@
 // Idempotent: a (view version, dataset version) pair that completed once is never redone, and a
 // job interrupted half-way is redone whole (the partition swap and the guarded upsert make a redo
 // write the same values).
-import { NotFoundError, ValidationError } from '@loopline/errors';
+import { NotFoundError, UnavailableError, ValidationError } from '@loopline/errors';
 import { latest, viewVersion, type AppliedFeatureView, type Catalog } from '../domain/definitions/catalog';
 import { entityKeyOf } from '../domain/online/online-values';
 import type { DatasetFiles } from './dataset-files';
@@ -33,7 +33,8 @@ export interface MaterializeRequest {
 export class Materializer {
   constructor(private readonly deps: MaterializerDependencies) {}
 
-  async materialize(request: MaterializeRequest): Promise<MaterializationRecord> {
+  /** @param observe called at each phase of the job (not when the pair was already materialized). */
+  async materialize(request: MaterializeRequest, observe?: (phase: string, rows?: number) => void): Promise<MaterializationRecord> {
     const catalog = await this.deps.definitions.catalog();
     const view = viewVersion(catalog, request.view, request.version);
     if (!view) {
@@ -42,11 +43,25 @@ export class Materializer {
         { view: request.view, version: request.version },
       );
     }
-    const datasetVersionId = request.datasetVersionId ?? (await this.deps.known.latest(view.definition.source))?.versionId;
-    if (!datasetVersionId) {
-      throw new ValidationError(`no dataset version of source "${view.definition.source}" is known yet: pass datasetVersionId`, { source: view.definition.source });
+    const datasetVersionId = request.datasetVersionId ?? (await this.latestDatasetVersion(view.definition.source));
+    return this.run(view, datasetVersionId, observe);
+  }
+
+  /**
+   * The version a materialization without `datasetVersionId` reads: the latest accepted version
+   * ingestion reports for the source now; when ingestion cannot be reached, the latest one this
+   * service learned from ingestion's `DatasetVersionCreated` events.
+   */
+  private async latestDatasetVersion(source: string): Promise<string> {
+    try {
+      return await this.deps.datasets.latestVersionId(source);
+    } catch (error) {
+      if (!(error instanceof UnavailableError) && !(error instanceof NotFoundError)) throw error;
+      const known = (await this.deps.known.latest(source))?.versionId;
+      if (known) return known;
+      if (error instanceof UnavailableError) throw error;
+      throw new ValidationError(`source "${source}" has no dataset version yet: ingest one, or pass datasetVersionId`, { source });
     }
-    return this.run(view, datasetVersionId);
   }
 
   /**
@@ -60,7 +75,7 @@ export class Materializer {
     return results;
   }
 
-  private async run(view: AppliedFeatureView, datasetVersionId: string): Promise<MaterializationRecord> {
+  private async run(view: AppliedFeatureView, datasetVersionId: string, observe?: (phase: string, rows?: number) => void): Promise<MaterializationRecord> {
     const done = await this.deps.log.completed(view.name, view.version, datasetVersionId);
     if (done) return done;
     return this.deps.log.exclusively(view.name, view.version, datasetVersionId, async () => {
@@ -82,7 +97,10 @@ export class Materializer {
         completedAt: null,
       };
       await this.deps.log.start(started);
-      const report = (phase: string, rows?: number) => this.deps.onProgress?.({ ...started, phase, rows });
+      const report = (phase: string, rows?: number) => {
+        this.deps.onProgress?.({ ...started, phase, rows });
+        observe?.(phase, rows);
+      };
       try {
         report('downloading');
         const file = await this.deps.datasets.fetch(view.definition.source, datasetVersionId);

@@ -32,10 +32,24 @@ export interface DatasetVersionInfo {
   readonly createdAt: string;
 }
 
+/** One accepted dataset version of a source, as ingestion lists them. */
+export interface DatasetVersionSummary {
+  readonly versionId: string;
+  readonly sha256: string;
+  readonly createdAt: string;
+  /** Smallest and largest event time of the version's rows, when ingestion knows them. */
+  readonly eventTimeRange: TimeRange | null;
+}
+
 /** Dataset versions of the ingestion service: described and downloaded, never read from its storage. */
 export interface DatasetSource {
-  /** @throws NotFoundError for an unknown source or version; UnavailableError when ingestion cannot be reached. */
+  /**
+   * `versionId` may be `latest` (ingestion's latest accepted version); the answer names the real id.
+   * @throws NotFoundError for an unknown source or version; UnavailableError when ingestion cannot be reached.
+   */
   describe(source: string, versionId: string): Promise<DatasetVersionInfo>;
+  /** Every accepted (CREATED) version of a source, oldest first. @throws NotFoundError for an unknown source. */
+  list(source: string): Promise<DatasetVersionSummary[]>;
   /** Streams the version's Parquet bytes. The caller verifies the SHA-256. */
   open(source: string, versionId: string): Promise<Readable>;
 }
@@ -76,6 +90,13 @@ export interface FeatureRow {
   readonly values: Readonly<Record<string, FeatureValue>>;
 }
 
+/** The entity rows of a training set: one Parquet file, or several read one after the other. */
+export interface EntityFiles {
+  readonly files: readonly string[];
+  /** The columns read from every file (those all of them have, in the first file's order). */
+  readonly columns: readonly string[];
+}
+
 export interface OfflineWriteResult {
   readonly rowCount: number;
   readonly eventTimeRange: TimeRange | null;
@@ -95,10 +116,11 @@ export interface OfflineStore {
   /** Appends pushed rows, tagged with `pushSequence`. */
   push(view: AppliedFeatureView, rows: readonly FeatureRow[], pushSequence: number): Promise<number>;
   /**
-   * Runs a training-set query (training-set-sql.ts) over the entity rows of `entityFile`, writing
-   * Parquet to `outputFile` deterministically (same inputs, same bytes). Returns the row count.
+   * Runs a training-set query (training-set-sql.ts) over the entity rows, writing Parquet to
+   * `outputFile` deterministically (same inputs, same bytes). Returns the row count. Several entity
+   * files (dataset versions) are read as one relation of `columns`, file by file, each in its order.
    */
-  writeTrainingSet(sqlTemplate: string, entityFile: string, outputFile: string): Promise<number>;
+  writeTrainingSet(sqlTemplate: string, entities: EntityFiles, outputFile: string): Promise<number>;
   /** Whether rows of the dataset version are stored for the view version. */
   hasPartition(view: AppliedFeatureView, datasetVersionId: string): Promise<boolean>;
   /** Highest push sequence stored for the view version (0 when none). */
@@ -143,6 +165,8 @@ export interface MaterializationLog {
   list(filter: { readonly view?: string; readonly limit: number }): Promise<MaterializationRecord[]>;
   /** The dataset version last materialized for a view version, if any. */
   latestCompleted(view: string, version: number): Promise<MaterializationRecord | undefined>;
+  /** Every dataset version materialized (completed) for a view version, oldest completion first. */
+  completedDatasetVersions(view: string, version: number): Promise<string[]>;
   start(record: MaterializationRecord): Promise<void>;
   progress(id: string, phase: string, counts: { readonly offlineRowCount?: number; readonly onlineRowCount?: number }): Promise<void>;
   /** Marks the job completed and publishes `MaterializationCompleted` (outbox), in one transaction. */
@@ -171,14 +195,39 @@ export interface TrainingSetRecord {
 
 /** Everything needed to rebuild a training set bit for bit. */
 export interface TrainingSetRecipe {
-  readonly entities: { readonly source: string; readonly versionId: string; readonly sha256: string; readonly eventTimeColumn: string; readonly start: string | null; readonly end: string | null };
+  readonly entities: {
+    readonly source: string;
+    /** The dataset version of the entity rows (with several: the newest of them). */
+    readonly versionId: string;
+    readonly sha256: string;
+    readonly eventTimeColumn: string;
+    readonly start: string | null;
+    readonly end: string | null;
+    /** How the versions were chosen: `version` (one, named), `latest` or `all` (every version in range). */
+    readonly selector?: EntitySelector;
+    /** Every dataset version whose rows were read, in reading order (absent in recipes of one version recorded before selectors existed). */
+    readonly versions?: readonly { readonly versionId: string; readonly sha256: string }[];
+    /** The columns read from every version (present when there are several). */
+    readonly columns?: readonly string[];
+  };
   readonly features: readonly { readonly view: string; readonly version: number; readonly feature: string; readonly column: string }[];
-  readonly views: readonly { readonly view: string; readonly version: number; readonly datasetVersionId: string | null; readonly pushHorizon: number; readonly ttlSeconds: number | null }[];
+  readonly views: readonly {
+    readonly view: string;
+    readonly version: number;
+    /** The dataset version joined (with several: the newest of them); null when only pushed rows are. */
+    readonly datasetVersionId: string | null;
+    /** Every dataset version joined, newest first (present when there are several). */
+    readonly datasetVersionIds?: readonly string[];
+    readonly pushHorizon: number;
+    readonly ttlSeconds: number | null;
+  }[];
   readonly featureService: string | null;
   /** The query, with `{{entities}}` standing for the entity file. */
   readonly query: string;
   readonly engine: string;
 }
+
+export type EntitySelector = 'version' | 'latest' | 'all';
 
 export interface TrainingSetStore {
   save(record: TrainingSetRecord): Promise<TrainingSetRecord>;

@@ -9,8 +9,8 @@ import { UnavailableError, ValidationError } from '@loopline/errors';
 import type { AppliedFeatureView } from '../../domain/definitions/catalog';
 import { columnsOf, parseExpression, sqlString } from '../../domain/definitions/expression';
 import type { FeatureValue } from '../../domain/online/online-values';
-import type { ColumnInfo, FeatureRow, OfflineStore, OfflineWriteResult } from '../../application/ports';
-import { entitiesPlaceholder } from './training-set-sql';
+import type { ColumnInfo, EntityFiles, FeatureRow, OfflineStore, OfflineWriteResult } from '../../application/ports';
+import { entitiesPlaceholder, quoteAnyIdentifier } from './training-set-sql';
 import { createTableSql, latestPerEntitySql, materializeSelectSql, offlineDatabase, offlineTable, pushPartition, type ViewShape } from './view-sql';
 
 const jsonSettings = { output_format_json_quote_64bit_integers: 0 } as const;
@@ -119,9 +119,20 @@ export class ClickHouseOfflineStore implements OfflineStore {
     return rows.length;
   }
 
-  async writeTrainingSet(sqlTemplate: string, entityFile: string, outputFile: string): Promise<number> {
+  /**
+   * The relation of the entity rows: the file itself, or several files read one after the other
+   * (each in its own row order), so the training set's row order is the same on every build.
+   */
+  private entityRelation(entities: EntityFiles): string {
+    if (entities.files.length === 1) return this.relation(entities.files[0]!);
+    const columns = entities.columns.map(quoteAnyIdentifier).join(', ');
+    const parts = entities.files.map((file, index) => `SELECT ${columns}, toUInt32(${index}) AS __part, rowNumberInAllBlocks() AS __part_row FROM ${this.relation(file)}`);
+    return `(SELECT ${columns} FROM (${parts.join(' UNION ALL ')}) ORDER BY __part, __part_row)`;
+  }
+
+  async writeTrainingSet(sqlTemplate: string, entities: EntityFiles, outputFile: string): Promise<number> {
     await this.database();
-    const sql = sqlTemplate.split(entitiesPlaceholder).join(this.relation(entityFile));
+    const sql = sqlTemplate.split(entitiesPlaceholder).join(this.entityRelation(entities));
     try {
       await this.client.command({
         query: `INSERT INTO FUNCTION file(${sqlString(outputFile)}, 'Parquet') ${sql}`,

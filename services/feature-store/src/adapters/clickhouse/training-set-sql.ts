@@ -11,6 +11,11 @@ export interface JoinedView {
   readonly shape: ViewShape;
   /** Rows of this dataset version (none when `null`), plus pushed rows up to `pushHorizon`. */
   readonly datasetVersionId: string | null;
+  /**
+   * Several dataset versions to join instead of `datasetVersionId`, newest first. Where two hold a
+   * row of the same entity at the same time, the newest version's row is the one joined.
+   */
+  readonly datasetVersionIds?: readonly string[];
   readonly pushHorizon: number;
   readonly ttlSeconds: number | null;
   /** Features to add, and the output column of each. */
@@ -58,17 +63,26 @@ export function trainingSetSql(query: TrainingSetQuery): string {
   query.views.forEach((joined, viewIndex) => {
     const alias = `j${viewIndex}`;
     const keys = joined.shape.joinKeys;
-    const rows = [
-      ...(joined.datasetVersionId === null ? [] : [`dataset_version_id = ${sqlString(joined.datasetVersionId)}`]),
-      `(dataset_version_id = ${sqlString(pushPartition)} AND push_sequence <= ${Math.trunc(joined.pushHorizon)})`,
-    ].join(' OR ');
+    const several = joined.datasetVersionIds !== undefined && joined.datasetVersionIds.length > 1 ? joined.datasetVersionIds : null;
+    const versionFilter =
+      several !== null ? [`dataset_version_id IN (${several.map(sqlString).join(', ')})`]
+      : joined.datasetVersionId === null ? []
+      : [`dataset_version_id = ${sqlString(joined.datasetVersionId)}`];
+    const rows = [...versionFilter, `(dataset_version_id = ${sqlString(pushPartition)} AND push_sequence <= ${Math.trunc(joined.pushHorizon)})`].join(' OR ');
     const select = [
       ...keys.map((key, index) => `${quoteColumn(key)} AS __${alias}k${index}`),
       `event_time AS __${alias}t`,
       ...joined.features.map((feature, index) => `${quoteColumn(feature.feature)} AS __${alias}f${index}`),
     ];
     const on = [...keys.map((key, index) => `e.__ek${keyNames.indexOf(key)} = ${alias}.__${alias}k${index}`), `e.__t >= ${alias}.__${alias}t`];
-    joins.push(`ASOF LEFT JOIN (SELECT ${select.join(', ')} FROM ${offlineTable(joined.shape.view)} WHERE ${rows}) AS ${alias} ON ${on.join(' AND ')}`);
+    let right = `SELECT ${select.join(', ')} FROM ${offlineTable(joined.shape.view)} WHERE ${rows}`;
+    if (several !== null) {
+      // One row per (entity, time): the newest version's (pushed rows, at priority 0, first).
+      const rowKey = [...keys.map((_, index) => `__${alias}k${index}`), `__${alias}t`].join(', ');
+      const priority = `indexOf([${several.map(sqlString).join(', ')}], dataset_version_id) AS __${alias}p`;
+      right = `SELECT ${select.join(', ')}, ${priority} FROM ${offlineTable(joined.shape.view)} WHERE ${rows} ORDER BY ${rowKey}, __${alias}p LIMIT 1 BY ${rowKey}`;
+    }
+    joins.push(`ASOF LEFT JOIN (${right}) AS ${alias} ON ${on.join(' AND ')}`);
     const expired =
       joined.ttlSeconds === null
         ? `${alias}.__${alias}t IS NULL`

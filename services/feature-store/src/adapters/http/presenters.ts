@@ -4,6 +4,7 @@ import { latest } from '../../domain/definitions/catalog';
 import { formatDuration } from '../../domain/definitions/duration';
 import type { Plan } from '../../domain/definitions/plan';
 import type { MaterializationRecord, TrainingSetRecord } from '../../application/ports';
+import { lineageOf } from '../../application/training-sets';
 
 export function planJson(plan: Plan, applied: boolean) {
   return {
@@ -66,5 +67,5 @@ export function materializationJson(record: MaterializationRecord) {
 }
 
 export function trainingSetJson(record: TrainingSetRecord) {
-  return { id: record.id, rowCount: record.rowCount, recipe: record.recipe, artifact: record.artifact, createdAt: record.createdAt };
+  return { id: record.id, rowCount: record.rowCount, recipe: record.recipe, lineage: lineageOf(record.recipe), artifact: record.artifact, createdAt: record.createdAt };
 }

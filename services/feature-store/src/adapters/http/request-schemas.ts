@@ -27,7 +27,7 @@ export const trainingSetBody = z
     features: z.array(z.string().min(1).max(300)).max(5_000).optional(),
     start: z.string().optional(),
     end: z.string().optional(),
-    datasetVersions: z.record(z.string().min(1).max(200)).optional(),
+    datasetVersions: z.record(z.union([z.string().min(1).max(200), z.array(z.string().min(1).max(200)).min(1).max(1_000)])).optional(),
   })
   .strict();
 

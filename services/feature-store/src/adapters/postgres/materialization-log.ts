@@ -78,6 +78,14 @@ export class PostgresMaterializationLog implements MaterializationLog {
     return rows[0] && recordOf(rows[0]);
   }
 
+  async completedDatasetVersions(view: string, version: number): Promise<string[]> {
+    const { rows } = await this.pool.query<{ dataset_version_id: string }>(
+      `SELECT dataset_version_id FROM feature_store.materializations WHERE view_name = $1 AND view_version = $2 AND status = 'completed' ORDER BY completed_at, dataset_version_id`,
+      [view, version],
+    );
+    return rows.map((row) => row.dataset_version_id);
+  }
+
   async start(record: MaterializationRecord): Promise<void> {
     await this.pool.query(
       `INSERT INTO feature_store.materializations (id, view_name, view_version, source, dataset_version_id, status, phase, started_at)

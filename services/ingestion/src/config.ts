@@ -18,6 +18,10 @@ const flag = z.enum(['true', 'false']).transform((value) => value === 'true');
  * - `IMPORT_S3_BUCKETS`: comma-separated buckets S3 imports may read (none: refused), with
  *   `IMPORT_S3_ENDPOINT`, `_REGION`, `_ACCESS_KEY_ID`, `_SECRET_ACCESS_KEY`, `_FORCE_PATH_STYLE`;
  * - `TOPIC_REPLICATION_FACTOR` (default 1);
+ * - `TASKS` (default true): execute the pipeline steps `ingest` and `validate` (RunTask commands),
+ *   in the consumer group `TASK_CONSUMER_GROUP` (default `ingestion-task-executor`), only for the
+ *   pipelines listed in `TASK_PIPELINES` (comma-separated; all when unset);
+ * - `STREAMS` (default true): feed the sources that have a stream configured from their topics;
  * - the artifact store: `ARTIFACT_STORE=local|s3` and `S3_*` (see @loopline/artifacts), locally
  *   under `<dataDir>/artifacts/ingestion`.
  * The engine (chDB) keeps its data under `<dataDir>/clickhouse/ingestion-engine`.
@@ -35,6 +39,10 @@ const ingestionSchema = z.object({
   LOOPLINE_INGESTION_IMPORT_S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
   LOOPLINE_INGESTION_IMPORT_S3_FORCE_PATH_STYLE: flag.optional(),
   LOOPLINE_INGESTION_TOPIC_REPLICATION_FACTOR: positiveInt.max(16).default(1),
+  LOOPLINE_INGESTION_TASKS: flag.default('true'),
+  LOOPLINE_INGESTION_TASK_CONSUMER_GROUP: z.string().regex(/^[A-Za-z0-9._-]{1,200}$/).default('ingestion-task-executor'),
+  LOOPLINE_INGESTION_TASK_PIPELINES: z.string().optional(),
+  LOOPLINE_INGESTION_STREAMS: flag.default('true'),
 });
 
 export interface IngestionServiceSettings {
@@ -51,6 +59,13 @@ export interface IngestionServiceSettings {
   /** S3 imports: the allowed buckets and how to reach them; null when none are allowed. */
   readonly importS3: (Omit<S3Settings, 'bucket' | 'prefix'> & { readonly buckets: readonly string[] }) | null;
   readonly topicReplicationFactor: number;
+  /** Whether this process executes `ingest` / `validate` pipeline tasks. */
+  readonly consumeTasks: boolean;
+  readonly taskConsumerGroup: string;
+  /** Only tasks of these pipelines; null for all. */
+  readonly taskPipelines: readonly string[] | null;
+  /** Whether this process feeds sources from their Kafka topics. */
+  readonly consumeStreams: boolean;
 }
 
 export type IngestionConfig = ServiceConfig & { readonly ingestion: IngestionServiceSettings };
@@ -106,6 +121,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IngestionConfi
                   : undefined,
             },
       topicReplicationFactor: own.LOOPLINE_INGESTION_TOPIC_REPLICATION_FACTOR,
+      consumeTasks: own.LOOPLINE_INGESTION_TASKS,
+      taskConsumerGroup: own.LOOPLINE_INGESTION_TASK_CONSUMER_GROUP,
+      taskPipelines: own.LOOPLINE_INGESTION_TASK_PIPELINES
+        ? own.LOOPLINE_INGESTION_TASK_PIPELINES.split(',').map((name) => name.trim()).filter((name) => name !== '')
+        : null,
+      consumeStreams: own.LOOPLINE_INGESTION_STREAMS,
     },
   };
 }

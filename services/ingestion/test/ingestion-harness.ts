@@ -41,6 +41,8 @@ export async function startIngestion(options: StartIngestionOptions): Promise<In
     LOOPLINE_KAFKA_BROKERS: options.kafkaBrokers.join(','),
     LOOPLINE_DATA_DIR: dataDir,
     LOOPLINE_LOG_LEVEL: 'warn',
+    // Specs share the run's Kafka: only those about pipeline tasks consume RunTask (with their own group and pipelines).
+    LOOPLINE_INGESTION_TASKS: 'false',
     ...env,
   };
   const service = await startService(ingestionService(() => loadConfig(fullEnv)));
@@ -198,3 +200,42 @@ export function uploadOverGrpc<T = Record<string, unknown>>(client: IngestionCli
     call.end();
   });
 }
+
+// ---------------------------------------------------------------------------------------------
+// Pipeline tasks
+
+/** Collects the task results (TaskCompleted / TaskFailed) of the given pipeline runs. */
+export class TaskResults {
+  readonly seen: DecodedEvent[] = [];
+  private consumer: Consumer | undefined;
+
+  async start(options: { readonly kafkaBrokers: readonly string[]; readonly groupId: string }): Promise<void> {
+    const kafka = new Kafka({ clientId: 'ingestion-tasks-e2e', brokers: [...options.kafkaBrokers], logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const deadline = Date.now() + 30_000;
+      while (!(await admin.listTopics()).includes(taskResultsTopic)) {
+        if (Date.now() > deadline) throw new Error(`${taskResultsTopic} was not provisioned within 30 s`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    } finally {
+      await admin.disconnect();
+    }
+    this.consumer = kafka.consumer({ groupId: options.groupId, maxWaitTimeInMs: 100 });
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic: taskResultsTopic, fromBeginning: true });
+    await this.consumer.run({ eachMessage: async ({ message }) => void this.seen.push(decodeEvent(message, taskResultsTopic)) });
+  }
+
+  of(runId: string): DecodedEvent[] {
+    return this.seen.filter((event) => event.key === runId);
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer?.disconnect();
+  }
+}
+
+export const taskCommandsTopic = 'loopline.orchestration.task-commands.v1';
+export const taskResultsTopic = 'loopline.orchestration.task-results.v1';

@@ -4,9 +4,10 @@ import { Inject, Injectable, Module, type BeforeApplicationShutdown, type OnAppl
 import { createArtifactStore } from '@loopline/artifacts';
 import { builtinTrainerVersion } from '@loopline/ml';
 import { OutboxPublishing } from '@loopline/eventsourcing';
+import { startTaskExecution, taskResultsTopic, type TaskExecution } from '@loopline/messaging';
 import { INFRASTRUCTURE, SERVICE_CONFIG, SERVICE_LOGGER, type Infrastructure } from '@loopline/service-host';
 import type { Logger } from '@loopline/telemetry';
-import { TaskExecutor } from './application/task-executor';
+import { TaskExecutor, taskErrorOf } from './application/task-executor';
 import { Tracking } from './application/tracking';
 import { TrainingJobs } from './application/training-jobs';
 import type { ExternalTrainers, RunArtifactStore } from './application/ports';
@@ -16,8 +17,7 @@ import { TrainingGrpcController } from './adapters/grpc/training.grpc.controller
 import { TrainingHttpSetup } from './adapters/http/http-setup';
 import { parseTrainTask, parseTuneTask } from './adapters/http/request-schemas';
 import { JobsController, TrackingController } from './adapters/http/training.controller';
-import { TaskCommandConsumer } from './adapters/kafka/task-consumer';
-import { outboxMessages, taskResultsTopic, trainingRunsTopic } from './adapters/kafka/training-messages';
+import { executorName, outboxMessages, trainingRunsTopic } from './adapters/kafka/training-messages';
 import { ChdbDatasetReader } from './adapters/parquet/chdb-dataset-reader';
 import { PostgresTrainingStorage, trainingSchema } from './adapters/postgres/training-storage';
 import { HttpModelRegistry } from './adapters/registry/http-model-registry';
@@ -34,7 +34,7 @@ import type { TrainingConfig, TrainingSettings } from './config';
  */
 @Injectable()
 class TrainingLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private consumer: TaskCommandConsumer | undefined;
+  private tasks: TaskExecution | undefined;
   private stopping = false;
   private readonly bootedAt = new Date().toISOString();
 
@@ -55,12 +55,23 @@ class TrainingLifecycle implements OnApplicationBootstrap, BeforeApplicationShut
     void this.resume();
     this.publisher.start();
     if (this.infrastructure.kafka && this.settings.consumeTasks) {
-      this.consumer = new TaskCommandConsumer(this.infrastructure.kafka, this.executor, this.logger, {
-        replicationFactor: this.settings.topicReplicationFactor,
+      const pipelines = this.settings.taskPipelines;
+      this.tasks = startTaskExecution({
+        kafka: this.infrastructure.kafka,
+        pool: this.storage.pool,
+        schema: trainingSchema,
+        executor: executorName,
+        kinds: this.executor.handlers(),
+        logger: this.logger,
         groupId: this.settings.taskConsumerGroup,
-        pipelines: this.settings.taskPipelines,
+        accept: (command) => pipelines === null || pipelines.includes(command.pipelineName),
+        replicationFactor: this.settings.topicReplicationFactor,
+        // Training runs resume at start-up; a short lease lets the next process answer them soon.
+        leaseMs: 10_000,
+        // A task only waits for its run; TrainingJobs throttles the trainings themselves.
+        concurrency: 16,
+        classifyError: taskErrorOf,
       });
-      this.consumer.start();
     }
   }
 
@@ -80,7 +91,7 @@ class TrainingLifecycle implements OnApplicationBootstrap, BeforeApplicationShut
 
   async beforeApplicationShutdown(): Promise<void> {
     this.stopping = true;
-    await this.consumer?.stop();
+    await this.tasks?.stop();
     await this.jobs.stop();
     await this.pool.close();
     await this.publisher.stop();
@@ -157,9 +168,9 @@ const ARTIFACTS = Symbol('training:artifacts');
     },
     {
       provide: TaskExecutor,
-      useFactory: (storage: PostgresTrainingStorage, tracking: Tracking, jobs: TrainingJobs, logger: Logger) =>
-        new TaskExecutor({ pool: storage.pool!, inbox: storage.inbox, tracking, jobs, logger, parseTrain: parseTrainTask, parseTune: parseTuneTask }),
-      inject: [PostgresTrainingStorage, Tracking, TrainingJobs, SERVICE_LOGGER],
+      useFactory: (tracking: Tracking, jobs: TrainingJobs, logger: Logger) =>
+        new TaskExecutor({ tracking, jobs, logger, parseTrain: parseTrainTask, parseTune: parseTuneTask }),
+      inject: [Tracking, TrainingJobs, SERVICE_LOGGER],
     },
     TrainingHttpSetup,
     TrainingLifecycle,

@@ -2,3 +2,4 @@
 export const ARTIFACT_STORE = Symbol('ingestion:artifact-store');
 export const UPLOAD_AREA = Symbol('ingestion:upload-area');
 export const INGESTION_SETTINGS = Symbol('ingestion:settings');
+export const SOURCE_STREAMS = Symbol('ingestion:source-streams');

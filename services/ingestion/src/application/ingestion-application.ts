@@ -15,7 +15,7 @@ import { ConcurrencyError, NotFoundError, ValidationError } from '@loopline/erro
 import type { NewEvent } from '@loopline/eventsourcing';
 import { receivedFileOf } from '@loopline/artifacts';
 import { writeFile } from 'node:fs/promises';
-import { dataSourceDecider } from '../domain/source/data-source.decide';
+import { dataSourceDecider, type DataSourceCommand } from '../domain/source/data-source.decide';
 import {
   inputFormats,
   streamIdOf,
@@ -25,6 +25,8 @@ import {
   type DatasetVersionRecord,
   type DatasetVersionView,
   type InputFormat,
+  type StreamOffsetRange,
+  type StreamSettings,
 } from '../domain/source/data-source';
 import { assertSourceName, normalizeSourceDefinition, type SourceDefinition, type SourceDefinitionInput } from '../domain/source/source-definition';
 import { columnStatistics, type DatasetProfile } from '../domain/validation/profile';
@@ -41,6 +43,8 @@ export interface SourceView {
   readonly versionCount: number;
   readonly createdAt: string;
   readonly updatedAt: string;
+  /** The Kafka topic feeding the source, and how its rows are batched; null when none. */
+  readonly stream: (StreamSettings & { readonly configuredAt: string }) | null;
 }
 
 export type IngestionStatus = 'CREATED' | 'REJECTED' | 'UNCHANGED';
@@ -100,6 +104,44 @@ export class IngestionApplication {
     for (let attempt = 1; ; attempt += 1) {
       const { state, version } = await store.aggregateStream(streamIdOf(name), dataSourceDecider);
       const decided = dataSourceDecider.decide({ type: 'DeclareSource', data: { source: name, definition }, metadata: this.meta(context) }, state);
+      if (decided.length === 0) return { source: sourceView(state), changed: false };
+      try {
+        await store.appendToStream(streamIdOf(name), this.toNewEvents(decided, context), { expectedVersion: version, streamType: 'source' });
+        return { source: sourceView(decided.reduce(dataSourceDecider.evolve, state)), changed: true };
+      } catch (error) {
+        if (!(error instanceof ConcurrencyError) || attempt >= maxAttempts) throw error;
+      }
+    }
+  }
+
+  /** Feeds the source from a Kafka topic (or changes its batching); `changed` is false when it already was. */
+  async configureStream(name: string, stream: StreamSettings, context: RequestContext): Promise<{ source: SourceView; changed: boolean }> {
+    assertSourceName(name);
+    return this.decideOnSource(name, context, (metadata) => ({ type: 'ConfigureStream', data: { source: name, stream }, metadata }));
+  }
+
+  /** Stops feeding the source from its topic (NotFoundError when it is not fed from one). */
+  async stopStream(name: string, context: RequestContext): Promise<SourceView> {
+    assertSourceName(name);
+    return (await this.decideOnSource(name, context, (metadata) => ({ type: 'StopStream', data: { source: name }, metadata }))).source;
+  }
+
+  /** Per partition of `topic`, the offset after the last one recorded in a version of the source. */
+  async recordedStreamOffsets(name: string, topic: string): Promise<Map<number, string>> {
+    const state = await this.loadSource(name);
+    const offsets = new Map<number, string>();
+    for (const [key, offset] of Object.entries(state.streamOffsets)) {
+      const at = key.lastIndexOf(':');
+      if (key.slice(0, at) === topic) offsets.set(Number(key.slice(at + 1)), offset);
+    }
+    return offsets;
+  }
+
+  private async decideOnSource(name: string, context: RequestContext, command: (metadata: { actor: string; at: string }) => DataSourceCommand): Promise<{ source: SourceView; changed: boolean }> {
+    const store = await this.deps.events();
+    for (let attempt = 1; ; attempt += 1) {
+      const { state, version } = await store.aggregateStream(streamIdOf(name), dataSourceDecider);
+      const decided = dataSourceDecider.decide(command(this.meta(context)), state);
       if (decided.length === 0) return { source: sourceView(state), changed: false };
       try {
         await store.appendToStream(streamIdOf(name), this.toNewEvents(decided, context), { expectedVersion: version, streamType: 'source' });
@@ -208,6 +250,39 @@ export class IngestionApplication {
       throw error;
     } finally {
       if (downloaded) await this.deps.uploads.discard(downloaded);
+    }
+  }
+
+  /**
+   * Ingests a micro-batch of rows read from a Kafka topic (one JSON object per line) as JSON Lines;
+   * the batch's offsets are recorded with the version, so a restart resumes after them.
+   */
+  async ingestStreamBatch(
+    input: { readonly source: string; readonly topic: string; readonly lines: readonly string[]; readonly offsets: readonly StreamOffsetRange[] },
+    context: RequestContext,
+  ): Promise<IngestionResult> {
+    const tracker = this.beginIngestion(input.source);
+    let file: ReceivedFile | undefined;
+    try {
+      tracker.phase('receiving');
+      file = await this.deps.uploads.receive(
+        Readable.from(input.lines.map((line) => Buffer.from(`${line}\n`))),
+        { maxBytes: this.deps.settings.maxUploadBytes, what: 'the stream batch', onProgress: (bytes) => tracker.received(bytes) },
+      );
+      const origin: Omit<DatasetOrigin, 'ingestionId'> = {
+        kind: 'stream',
+        format: 'jsonl',
+        location: input.topic,
+        inputSha256: file.sha256,
+        inputBytes: file.sizeBytes,
+        offsets: input.offsets,
+      };
+      return await this.ingestFile(input.source, file.path, origin, tracker, context);
+    } catch (error) {
+      tracker.failed(error);
+      throw error;
+    } finally {
+      if (file) await this.deps.uploads.discard(file);
     }
   }
 
@@ -353,6 +428,7 @@ export function sourceView(state: DataSourceState): SourceView {
     versionCount: state.order.length,
     createdAt: state.createdAt!,
     updatedAt: state.updatedAt!,
+    stream: state.stream,
   };
 }
 

@@ -73,11 +73,13 @@ export function definitionInputFrom(request: Message): SourceDefinitionInput {
     },
   };
   const eventTimeColumn = String(request.eventTimeColumn ?? '');
+  const defaultUri = String(request.defaultUri ?? '');
   return {
     columns,
     eventTimeColumn: eventTimeColumn === '' ? null : eventTimeColumn,
     entityColumns: (request.entityColumns as string[] | undefined) ?? [],
     policy: policyInput,
+    ...(defaultUri !== '' ? { defaultUri } : {}),
   };
 }
 
@@ -114,6 +116,7 @@ export function sourceMessage(source: SourceView) {
     latestVersionId: source.latestVersionId ?? '',
     versionCount: source.versionCount,
     updatedAt: timestampOf(source.updatedAt),
+    defaultUri: source.definition.defaultUri ?? '',
   };
 }
 

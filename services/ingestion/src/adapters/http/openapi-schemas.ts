@@ -57,6 +57,42 @@ export const sourceBodySchema: SchemaObject = {
     eventTimeColumn: { type: 'string', nullable: true, description: 'a timestamp or date column' },
     entityColumns: { type: 'array', items: { type: 'string' } },
     policy: policySchema,
+    defaultUri: { type: 'string', nullable: true, description: 'where an `ingest` pipeline step without `uri` imports from: an absolute path inside an import folder, or s3://bucket/key' },
+  },
+};
+
+export const streamBodySchema: SchemaObject = {
+  type: 'object',
+  required: ['topic'],
+  properties: {
+    topic: { type: 'string', description: 'Kafka topic of rows: one JSON object per message' },
+    maxRows: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 10_000, description: 'a batch becomes a dataset version at this many rows…' },
+    maxInterval: { type: 'string', default: '1m', example: '30s', description: '…or this long after its first row, whichever comes first (ms, s, m, h; 1s to 24h)' },
+  },
+};
+
+export const streamSchema: SchemaObject = {
+  type: 'object',
+  properties: {
+    source: { type: 'string' },
+    topic: { type: 'string' },
+    maxRows: { type: 'integer' },
+    maxIntervalMs: { type: 'integer' },
+    configuredAt: iso,
+    status: {
+      type: 'object',
+      description: 'this process only',
+      properties: {
+        state: { type: 'string', enum: ['starting', 'consuming', 'retrying', 'stopped'] },
+        pendingRows: { type: 'integer' },
+        batches: { type: 'integer' },
+        rows: { type: 'integer' },
+        skippedMessages: { type: 'integer', description: 'messages that are not JSON objects (sent to <topic>.dlq)' },
+        lastVersionId: { type: 'string', nullable: true },
+        lastBatchAt: { ...iso, nullable: true },
+        lastError: { type: 'string', nullable: true },
+      },
+    },
   },
 };
 
@@ -69,6 +105,8 @@ export const sourceSchema: SchemaObject = {
     eventTimeColumn: { type: 'string', nullable: true },
     entityColumns: { type: 'array', items: { type: 'string' } },
     policy: policySchema,
+    defaultUri: { type: 'string', nullable: true },
+    stream: { type: 'object', nullable: true, description: 'the Kafka topic feeding the source: {topic, maxRows, maxIntervalMs, configuredAt}' },
     latestVersionId: { ...sha256, nullable: true },
     versionCount: { type: 'integer' },
     createdAt: iso,

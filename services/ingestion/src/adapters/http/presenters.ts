@@ -11,6 +11,8 @@ export function presentSource(source: SourceView) {
     eventTimeColumn: source.definition.eventTimeColumn,
     entityColumns: source.definition.entityColumns,
     policy: source.definition.policy,
+    defaultUri: source.definition.defaultUri ?? null,
+    stream: source.stream,
     latestVersionId: source.latestVersionId,
     versionCount: source.versionCount,
     createdAt: source.createdAt,

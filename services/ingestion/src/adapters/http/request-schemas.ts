@@ -37,6 +37,16 @@ export const sourceBody = z
       })
       .strict()
       .optional(),
+    defaultUri: z.string().nullable().optional(),
+  })
+  .strict();
+
+/** PUT /v1/sources/{name}/stream. */
+export const streamBody = z
+  .object({
+    topic: z.string().min(1),
+    maxRows: z.number().int().optional(),
+    maxInterval: z.string().min(1).optional(),
   })
   .strict();
 

@@ -2,7 +2,7 @@
 // DatasetVersionRejected become their contract messages (proto/loopline/ingestion/v1/
 // dataset_versions.proto) in CloudEvents on `loopline.ingestion.dataset-versions.v1`, keyed by
 // source name, with the event id as CloudEvents id so consumers deduplicate relay retries.
-// SourceDeclared has no contract: it stays in the event store.
+// SourceDeclared and the stream settings have no contract: they stay in the event store.
 import { create, type MessageInitShape } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import {
@@ -73,7 +73,7 @@ function eventTimeRange(record: DatasetVersionRecord) {
 export function outboxMessages(events: readonly NewEvent<DataSourceEvent>[]): OutboxMessage[] {
   const messages: OutboxMessage[] = [];
   for (const event of events) {
-    if (event.type === 'SourceDeclared') continue;
+    if (event.type === 'SourceDeclared' || event.type === 'SourceStreamConfigured' || event.type === 'SourceStreamStopped') continue;
     const record = event.data;
     const message =
       event.type === 'DatasetVersionCreated'

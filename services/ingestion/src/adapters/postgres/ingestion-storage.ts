@@ -35,6 +35,31 @@ export class IngestionStorage {
     return this.store!;
   }
 
+  /** The sources holding a dataset version, the one that recorded it last first. */
+  async sourcesOfVersion(versionId: string): Promise<string[]> {
+    await this.ready();
+    const { rows } = await this.pool!.query<{ source: string }>(
+      `SELECT data->>'source' AS source FROM ${ingestionSchema}.events
+       WHERE event_type IN ('DatasetVersionCreated', 'DatasetVersionRejected') AND data->>'versionId' = $1
+       GROUP BY data->>'source' ORDER BY max(global_position) DESC`,
+      [versionId],
+    );
+    return rows.map((row) => row.source);
+  }
+
+  /** The sources whose latest stream event configures a stream (the streams to run). */
+  async streamingSources(): Promise<string[]> {
+    await this.ready();
+    const { rows } = await this.pool!.query<{ source: string }>(
+      `SELECT source FROM (
+         SELECT DISTINCT ON (data->>'source') data->>'source' AS source, event_type FROM ${ingestionSchema}.events
+         WHERE event_type IN ('SourceStreamConfigured', 'SourceStreamStopped')
+         ORDER BY data->>'source', global_position DESC) latest
+       WHERE event_type = 'SourceStreamConfigured' ORDER BY source`,
+    );
+    return rows.map((row) => row.source);
+  }
+
   stop(): void {
     this.stopped = true;
   }

@@ -4,7 +4,7 @@
 import type { Decider } from '@loopline/eventsourcing';
 import { ConcurrencyError, NotFoundError } from '@loopline/errors';
 import { rejects } from '../validation/validate-dataset';
-import { evolveDataSource, initialDataSourceState, type DataSourceEvent, type DataSourceState, type DatasetVersionRecord } from './data-source';
+import { evolveDataSource, initialDataSourceState, type DataSourceEvent, type DataSourceState, type DatasetVersionRecord, type StreamSettings } from './data-source';
 import { sameDefinition, type SourceDefinition } from './source-definition';
 
 export interface CommandMeta {
@@ -32,7 +32,21 @@ export interface RecordDatasetVersion {
   readonly metadata: CommandMeta;
 }
 
-export type DataSourceCommand = DeclareSource | RecordDatasetVersion;
+/** Feed the source from a Kafka topic (or change the batching of its feed). */
+export interface ConfigureStream {
+  readonly type: 'ConfigureStream';
+  readonly data: { readonly source: string; readonly stream: StreamSettings };
+  readonly metadata: CommandMeta;
+}
+
+/** Stop feeding the source from its topic. */
+export interface StopStream {
+  readonly type: 'StopStream';
+  readonly data: { readonly source: string };
+  readonly metadata: CommandMeta;
+}
+
+export type DataSourceCommand = DeclareSource | RecordDatasetVersion | ConfigureStream | StopStream;
 
 export function decideDataSource(command: DataSourceCommand, state: DataSourceState): DataSourceEvent[] {
   switch (command.type) {
@@ -40,6 +54,10 @@ export function decideDataSource(command: DataSourceCommand, state: DataSourceSt
       return declareSource(command, state);
     case 'RecordDatasetVersion':
       return recordDatasetVersion(command, state);
+    case 'ConfigureStream':
+      return configureStream(command, state);
+    case 'StopStream':
+      return stopStream(command, state);
     default: {
       const unreachable: never = command;
       throw new Error(`unknown command ${JSON.stringify(unreachable)}`);
@@ -80,6 +98,21 @@ function recordDatasetVersion(command: RecordDatasetVersion, state: DataSourceSt
   }
   const data: DatasetVersionRecord = { ...candidate, actor: command.metadata.actor, recordedAt: command.metadata.at };
   return [accepted ? { type: 'DatasetVersionCreated', data } : { type: 'DatasetVersionRejected', data }];
+}
+
+function configureStream(command: ConfigureStream, state: DataSourceState): DataSourceEvent[] {
+  const { source, stream } = command.data;
+  if (state.definition === null) throw new NotFoundError(`unknown source "${source}": declare it first with PUT /v1/sources/${source}`, { source });
+  const current = state.stream;
+  if (current && current.topic === stream.topic && current.maxRows === stream.maxRows && current.maxIntervalMs === stream.maxIntervalMs) return [];
+  return [{ type: 'SourceStreamConfigured', data: { source, stream, actor: command.metadata.actor, configuredAt: command.metadata.at } }];
+}
+
+function stopStream(command: StopStream, state: DataSourceState): DataSourceEvent[] {
+  const { source } = command.data;
+  if (state.definition === null) throw new NotFoundError(`unknown source "${source}"`, { source });
+  if (state.stream === null) throw new NotFoundError(`source "${source}" is not fed from a stream`, { source });
+  return [{ type: 'SourceStreamStopped', data: { source, topic: state.stream.topic, actor: command.metadata.actor, stoppedAt: command.metadata.at } }];
 }
 
 export const dataSourceDecider: Decider<DataSourceCommand, DataSourceState, DataSourceEvent> = {

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DeciderSpecification } from '@loopline/eventsourcing';
 import { ConcurrencyError, NotFoundError } from '@loopline/errors';
@@ -96,4 +97,32 @@ describe('DataSource', () => {
       spec.given([]).when(record(candidate(sha('a'), clean))).thenThrows(NotFoundError);
     });
   });
+
+  describe('when fed from a stream', () => {
+    const stream = { topic: 'flights.rows', maxRows: 100, maxIntervalMs: 30_000 };
+    const configured: DataSourceEvent = { type: 'SourceStreamConfigured', data: { source, stream, actor: 'user:alice', configuredAt: at } };
+    it('records the settings once; the same settings again change nothing', () => {
+      spec.given([declared]).when({ type: 'ConfigureStream', data: { source, stream }, metadata }).then([configured]);
+      spec.given([declared, configured]).when({ type: 'ConfigureStream', data: { source, stream }, metadata }).then([]);
+    });
+    it('stops only a configured stream, and only on a declared source', () => {
+      spec.given([declared, configured]).when({ type: 'StopStream', data: { source }, metadata }).then([
+        { type: 'SourceStreamStopped', data: { source, topic: 'flights.rows', actor: 'user:alice', stoppedAt: at } },
+      ]);
+      spec.given([declared]).when({ type: 'StopStream', data: { source }, metadata }).thenThrows(NotFoundError);
+      spec.given([]).when({ type: 'ConfigureStream', data: { source, stream }, metadata }).thenThrows(NotFoundError);
+    });
+    it('folds the offsets of stream batches, accepted or rejected, into the next offset per partition', () => {
+      const batch = (versionId: string, report: ValidationReport, offsets: { partition: number; from: string; to: string }[]) => ({
+        ...candidate(versionId, report),
+        origin: { kind: 'stream' as const, format: 'jsonl' as const, location: 'flights.rows', inputSha256: sha('e'), inputBytes: 50, ingestionId: 'i-2', offsets },
+      });
+      const state = [declared, configured, created(batch(sha('a'), clean, [{ partition: 0, from: '0', to: '9' }, { partition: 1, from: '0', to: '4' }])), rejected(batch(sha('b'), failing, [{ partition: 0, from: '10', to: '19' }]))].reduce(
+        dataSourceDecider.evolve,
+        dataSourceDecider.initialState(),
+      );
+      assert.deepEqual(state.streamOffsets, { 'flights.rows:0': '20', 'flights.rows:1': '5' });
+    });
+  });
 });
+

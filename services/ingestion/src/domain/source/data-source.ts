@@ -26,6 +26,26 @@ export interface DatasetOrigin {
   readonly inputBytes: number;
   /** Id under which the ingestion's progress was reported. */
   readonly ingestionId: string;
+  /**
+   * For a stream batch: the Kafka offsets it holds, per partition (`from` first, `to` last,
+   * inclusive, as decimal text). Recorded with the version, so a restart resumes after them.
+   */
+  readonly offsets?: readonly StreamOffsetRange[];
+}
+
+export interface StreamOffsetRange {
+  readonly partition: number;
+  readonly from: string;
+  readonly to: string;
+}
+
+/** How a source is fed from a Kafka topic of rows (one JSON object per message). */
+export interface StreamSettings {
+  readonly topic: string;
+  /** A batch becomes a version when it holds this many rows… */
+  readonly maxRows: number;
+  /** …or when its first row has waited this long, whichever comes first. */
+  readonly maxIntervalMs: number;
 }
 
 export interface DatasetColumn {
@@ -63,7 +83,12 @@ export type DataSourceEvent =
       readonly data: { readonly source: string; readonly schemaVersion: number; readonly definition: SourceDefinition; readonly actor: string; readonly declaredAt: string };
     }
   | { readonly type: 'DatasetVersionCreated'; readonly data: DatasetVersionRecord }
-  | { readonly type: 'DatasetVersionRejected'; readonly data: DatasetVersionRecord };
+  | { readonly type: 'DatasetVersionRejected'; readonly data: DatasetVersionRecord }
+  | {
+      readonly type: 'SourceStreamConfigured';
+      readonly data: { readonly source: string; readonly stream: StreamSettings; readonly actor: string; readonly configuredAt: string };
+    }
+  | { readonly type: 'SourceStreamStopped'; readonly data: { readonly source: string; readonly topic: string; readonly actor: string; readonly stoppedAt: string } };
 
 export type VersionStatus = 'CREATED' | 'REJECTED';
 
@@ -82,6 +107,10 @@ export interface DataSourceState {
   readonly versions: Readonly<Record<string, DatasetVersionView>>;
   /** Version ids in the order they were first recorded. */
   readonly order: readonly string[];
+  /** The Kafka topic the source is fed from; null when none. */
+  readonly stream: (StreamSettings & { readonly configuredAt: string }) | null;
+  /** Per `topic:partition`, the next offset after the last one recorded in a version. */
+  readonly streamOffsets: Readonly<Record<string, string>>;
 }
 
 export const initialDataSourceState: DataSourceState = {
@@ -93,6 +122,8 @@ export const initialDataSourceState: DataSourceState = {
   latestVersionId: null,
   versions: {},
   order: [],
+  stream: null,
+  streamOffsets: {},
 };
 
 export function evolveDataSource(state: DataSourceState, event: DataSourceEvent): DataSourceState {
@@ -115,8 +146,13 @@ export function evolveDataSource(state: DataSourceState, event: DataSourceEvent)
         latestVersionId: status === 'CREATED' ? id : state.latestVersionId,
         versions: { ...state.versions, [id]: { ...event.data, status } },
         order: state.order.includes(id) ? state.order : [...state.order, id],
+        streamOffsets: advanceOffsets(state.streamOffsets, event.data.origin),
       };
     }
+    case 'SourceStreamConfigured':
+      return { ...state, stream: { ...event.data.stream, configuredAt: event.data.configuredAt } };
+    case 'SourceStreamStopped':
+      return { ...state, stream: null };
     default: {
       const unreachable: never = event;
       throw new Error(`unknown data source event ${JSON.stringify(unreachable)}`);
@@ -126,4 +162,20 @@ export function evolveDataSource(state: DataSourceState, event: DataSourceEvent)
 
 export function streamIdOf(source: string): string {
   return `source-${source}`;
+}
+
+/** `topic:partition`: the key of `streamOffsets`. */
+export function offsetKey(topic: string, partition: number): string {
+  return `${topic}:${partition}`;
+}
+
+function advanceOffsets(offsets: Readonly<Record<string, string>>, origin: DatasetOrigin): Readonly<Record<string, string>> {
+  if (origin.kind !== 'stream' || !origin.offsets || origin.location === null) return offsets;
+  const next = { ...offsets };
+  for (const range of origin.offsets) {
+    const key = offsetKey(origin.location, range.partition);
+    const after = (BigInt(range.to) + 1n).toString();
+    if (next[key] === undefined || BigInt(next[key]) < BigInt(after)) next[key] = after;
+  }
+  return next;
 }

@@ -59,6 +59,12 @@ export interface SourceDefinition {
   readonly eventTimeColumn: string | null;
   readonly entityColumns: readonly string[];
   readonly policy: ValidationPolicy;
+  /**
+   * Where the data is imported from when an `ingest` pipeline step gives no `uri`: an absolute
+   * path (inside an import folder) or an `s3://bucket/key` URI. Absent when none (the key is
+   * left out, so definitions recorded before it existed compare equal).
+   */
+  readonly defaultUri?: string;
 }
 
 /** What a client may send: everything but names and types is optional. */
@@ -67,6 +73,7 @@ export interface SourceDefinitionInput {
   readonly eventTimeColumn?: string | null;
   readonly entityColumns?: readonly string[];
   readonly policy?: PolicyInput;
+  readonly defaultUri?: string | null;
 }
 
 export interface ColumnInput {
@@ -148,7 +155,18 @@ export function normalizeSourceDefinition(input: SourceDefinitionInput): SourceD
     if (seenEntities.has(name)) throw new ValidationError(`the entity column "${name}" is listed twice`, { field: 'entityColumns', column: name });
     seenEntities.add(name);
   }
-  return { columns, eventTimeColumn, entityColumns, policy: normalizePolicy(input.policy ?? {}) };
+  const defaultUri = normalizeDefaultUri(input.defaultUri);
+  return { columns, eventTimeColumn, entityColumns, policy: normalizePolicy(input.policy ?? {}), ...(defaultUri !== null ? { defaultUri } : {}) };
+}
+
+/** An absolute path or an `s3://bucket/key` URI; whether the service may read it is checked when importing. */
+function normalizeDefaultUri(value: string | null | undefined): string | null {
+  if (value === undefined || value === null || value === '') return null;
+  const isS3 = /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/.+/.test(value);
+  if (typeof value !== 'string' || value.length > 2_048 || (!isS3 && !value.startsWith('/'))) {
+    throw new ValidationError(`defaultUri ${JSON.stringify(value)} must be an absolute path inside an import folder or an s3://bucket/key URI`, { field: 'defaultUri' });
+  }
+  return value;
 }
 
 function normalizeColumn(input: ColumnInput, index: number): ColumnDefinition {

@@ -1,28 +1,20 @@
 // The training service's events as Kafka messages, written to the outbox with the events:
-// TrainingRunStarted/Completed/Failed on `loopline.training.runs.v1` (key: run id), and, for runs
-// that execute a pipeline task, TaskCompleted/TaskFailed on
-// `loopline.orchestration.task-results.v1` (key: pipeline run id). A result re-sent for a
-// duplicate command carries a new CloudEvents id (it is a new message) but the same outputs.
+// TrainingRunStarted/Completed/Failed on `loopline.training.runs.v1` (key: run id). The answers to
+// pipeline tasks (TaskCompleted/TaskFailed) are sent by the shared task executor
+// (`startTaskExecution` of @loopline/messaging) from its ledger.
 import { create, type Message } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
-import type { JsonObject } from '@bufbuild/protobuf';
 import {
   encodeDynamicEvent,
-  StepKind,
-  TaskCompletedSchema,
-  TaskFailedSchema,
   TrainingRunCompletedSchema,
   TrainingRunFailedSchema,
   TrainingRunStartedSchema,
   type LooplineEvent,
 } from '@loopline/contracts';
 import type { NewEvent, OutboxMessage } from '@loopline/eventsourcing';
-import { deterministicId } from '../../application/ids';
 import type { TrainingData, TrainingRun, TrainingRunEvent, TrainingRunState } from '../../domain/training-run/training-run';
 
 export const trainingRunsTopic = 'loopline.training.runs.v1';
-export const taskResultsTopic = 'loopline.orchestration.task-results.v1';
-export const taskCommandsTopic = 'loopline.orchestration.task-commands.v1';
 export const trainingSource = '/loopline/training';
 export const executorName = 'training';
 
@@ -101,27 +93,6 @@ function contractMessage(event: TrainingRunEvent, run: TrainingRun): Message | n
   }
 }
 
-/** The TaskCompleted / TaskFailed answering a task run that has ended; null while it runs. */
-export function taskResultMessage(run: TrainingRun, at: string): Message | null {
-  const task = run.task;
-  if (!task) return null;
-  const common = {
-    runId: task.pipelineRunId,
-    taskId: task.taskId,
-    attempt: task.attempt,
-    idempotencyKey: task.idempotencyKey,
-    stepKind: task.stepKind === 'tune' ? StepKind.TUNE_HYPERPARAMETERS : StepKind.TRAIN_MODEL,
-    executor: executorName,
-    startedAt: timestamp(run.startedAt),
-  };
-  if (run.status === 'FINISHED') return create(TaskCompletedSchema, { ...common, outputs: run.outputs as JsonObject, completedAt: timestamp(run.endedAt ?? at) });
-  if (run.status === 'FAILED' || run.status === 'KILLED') {
-    const error = run.error ?? { code: 'KILLED', message: 'the run was killed', retryable: false, logsUri: '' };
-    return create(TaskFailedSchema, { ...common, error: { code: error.code, message: error.message, retryable: error.retryable, logsUri: error.logsUri }, failedAt: timestamp(run.endedAt ?? at) });
-  }
-  return null;
-}
-
 function encode(topic: string, key: string, id: string, time: string, subject: string, message: Message, event: NewEvent<TrainingRunEvent>): OutboxMessage {
   const encoded = encodeDynamicEvent({
     topic,
@@ -144,11 +115,6 @@ export function outboxMessages(events: readonly NewEvent<TrainingRunEvent>[], st
   for (const event of events) {
     const message = contractMessage(event, run);
     if (message) messages.push(encode(trainingRunsTopic, run.runId, event.eventId, event.metadata.time, run.runId, message, event));
-    const answersTask = event.type === 'TrainingRunCompleted' || event.type === 'TrainingRunFailed' || event.type === 'TrainingTaskResultResent';
-    const result = answersTask ? taskResultMessage(run, event.metadata.time) : null;
-    if (result && run.task) {
-      messages.push(encode(taskResultsTopic, run.task.pipelineRunId, deterministicId(`${event.eventId}/task-result`), event.metadata.time, `${run.task.pipelineRunId}/${run.task.taskId}`, result, event));
-    }
   }
   return messages;
 }

@@ -1,5 +1,7 @@
 import { hostname } from 'node:os';
-import { ConfigError, loadConfig as parseEnvironment, loadServiceConfig, type ServiceConfig } from '@loopline/config';
+import { resolve } from 'node:path';
+import { loadArtifactStoreSettings, type ArtifactStoreSettings } from '@loopline/artifacts';
+import { ConfigError, defaultPorts, loadConfig as parseEnvironment, loadServiceConfig, type ServiceConfig } from '@loopline/config';
 import { z } from 'zod';
 
 /** How much of a model's champion traffic its challenger gets, and whether it shadows the rest. */
@@ -17,6 +19,23 @@ export interface ServingConfig extends ServiceConfig {
   readonly serving: {
     /** Base URL of the registry's REST API. */
     readonly registryUrl: string;
+    /** Base URL of ingestion's REST API (dataset versions as batch inputs). */
+    readonly ingestionUrl: string;
+    readonly batch: {
+      /** Rows per chunk when a batch job gives none. */
+      readonly defaultChunkRows: number;
+      /** Largest input file fetched, in bytes. */
+      readonly maxInputBytes: number;
+      /** Absolute root of the local artifact store (predictions files), also holding downloads. */
+      readonly artifactRoot: string;
+      readonly artifactStore: ArtifactStoreSettings;
+    };
+    readonly featureStore: {
+      /** Base URL of the feature store's REST API (training-set recipes). */
+      readonly url: string;
+      /** `host:port` of its gRPC API (online features). */
+      readonly grpcAddress: string;
+    };
     /** Models this instance serves: `'*'` for every registered model, or the listed names. */
     readonly models: '*' | readonly string[];
     /** Traffic policies at start, by model name; `PUT /v1/traffic/{model}` changes them at run time. */
@@ -83,6 +102,12 @@ const trafficJson = z.string().transform((text, context) => {
 
 const servingSchema = z.object({
   LOOPLINE_REGISTRY_URL: z.string().url().default('http://127.0.0.1:7005'),
+  LOOPLINE_FEATURE_STORE_URL: z.string().url().default('http://127.0.0.1:7002'),
+  LOOPLINE_INGESTION_URL: z.string().url().default('http://127.0.0.1:7001'),
+  LOOPLINE_SERVING_BATCH_CHUNK_ROWS: positiveInt.max(1_000_000).default(16_384),
+  LOOPLINE_SERVING_BATCH_MAX_INPUT_BYTES: positiveInt.default(64 * 1024 ** 3),
+  LOOPLINE_FEATURE_STORE_GRPC_ADDRESS: z.string().regex(/^[^\s:/]+:\d{1,5}$/, 'expected host:port').optional(),
+  LOOPLINE_FEATURE_STORE_GRPC_PORT: z.coerce.number().int().min(1).max(65535).default(defaultPorts['feature-store'].grpc),
   LOOPLINE_SERVING_MODELS: z.string().min(1).default('*'),
   LOOPLINE_SERVING_TRAFFIC: trafficJson.default('{}'),
   LOOPLINE_SERVING_INSTANCE_ID: z.string().min(1).optional(),
@@ -120,12 +145,32 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServingConfig 
     if (!(error instanceof ConfigError)) throw error;
     problems.push(...error.problems);
   }
-  if (!shared || !own) throw new ConfigError(problems);
+  let artifactStore: ArtifactStoreSettings | undefined;
+  const artifactRoot = resolve(env.LOOPLINE_DATA_DIR ?? '.loopline', 'artifacts', 'serving');
+  try {
+    artifactStore = loadArtifactStoreSettings(env, { envPrefix: 'LOOPLINE_SERVING_', localRoot: artifactRoot, defaultS3Prefix: 'serving/' });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    problems.push(...error.problems);
+  }
+  if (!shared || !own || !artifactStore) throw new ConfigError(problems);
   const models = own.LOOPLINE_SERVING_MODELS.trim();
   return {
     ...shared,
     serving: {
       registryUrl: own.LOOPLINE_REGISTRY_URL.replace(/\/+$/, ''),
+      ingestionUrl: own.LOOPLINE_INGESTION_URL.replace(/\/+$/, ''),
+      batch: {
+        defaultChunkRows: own.LOOPLINE_SERVING_BATCH_CHUNK_ROWS,
+        maxInputBytes: own.LOOPLINE_SERVING_BATCH_MAX_INPUT_BYTES,
+        artifactRoot: resolve(shared.dataDir, 'artifacts', 'serving'),
+        artifactStore,
+      },
+      featureStore: {
+        url: own.LOOPLINE_FEATURE_STORE_URL.replace(/\/+$/, ''),
+        // Like `loopline up` finds services: the URL's host, and the feature store's gRPC port.
+        grpcAddress: own.LOOPLINE_FEATURE_STORE_GRPC_ADDRESS ?? `${new URL(own.LOOPLINE_FEATURE_STORE_URL).hostname}:${own.LOOPLINE_FEATURE_STORE_GRPC_PORT}`,
+      },
       models: models === '*' ? '*' : models.split(',').map((name) => name.trim()).filter((name) => name !== ''),
       traffic: own.LOOPLINE_SERVING_TRAFFIC,
       instanceId: own.LOOPLINE_SERVING_INSTANCE_ID ?? `${hostname()}-${process.pid}`,

@@ -12,5 +12,5 @@ export const servingService: ServiceDefinition<ServingConfig> = {
   loadConfig: () => loadConfig(),
   dependencies: [],
   loadModule: () => import('./serving.module').then((m) => m.ServingModule),
-  grpc: { packages: ['inference'], protoFiles: ['inference/grpc_predict_v2.proto'] },
+  grpc: { packages: ['inference', 'loopline.serving.v1'], protoFiles: ['inference/grpc_predict_v2.proto', 'loopline/serving/v1/serving_service.proto'] },
 };

@@ -17,6 +17,15 @@ import { ModelMetadataQueries, supportedExtensions } from './application/model-m
 import { PredictionLog } from './application/prediction-log';
 import { TrafficPolicies } from './application/traffic-policies';
 import { oipRestPlugin } from './adapters/http/oip-rest';
+import { entityPredictionRoutes } from './adapters/http/entity-predictions';
+import { GrpcOnlineFeatureStore } from './adapters/feature-store/grpc-online-feature-store';
+import { HttpFeatureLineage } from './adapters/feature-store/http-feature-lineage';
+import { FeatureJoiner } from './application/feature-joiner';
+import { BatchPredictions } from './application/batch/batch-predictions';
+import { batchPredictionRoutes } from './adapters/http/batch-predictions';
+import { BatchInputs } from './adapters/batch/batch-inputs';
+import { ChdbParquetEngine } from './adapters/batch/chdb-parquet-engine';
+import { createArtifactStore, LocalArtifactStore, receivedFileOf } from '@loopline/artifacts';
 import { ModelLoadEvents, modelLoadsTopic } from './adapters/kafka/model-load-events';
 import { KafkaPredictionPublisher, predictionsTopic } from './adapters/kafka/prediction-publisher';
 import { followRegistry, modelVersionsTopic } from './adapters/kafka/registry-follower';
@@ -47,10 +56,13 @@ export class ServingRuntime {
   readonly traffic: TrafficPolicies;
   readonly inference: InferenceService;
   readonly metadata: ModelMetadataQueries;
+  readonly batch: BatchPredictions;
+  private readonly parquet: ChdbParquetEngine;
   private readonly kafka: Kafka | undefined;
   private readonly producer: EventProducer | undefined;
   private readonly logProducer: EventProducer | undefined;
   private readonly predictionLog: PredictionLog | undefined;
+  private readonly onlineFeatures: GrpcOnlineFeatureStore;
   private readonly stopping = new AbortController();
   private subscription: Subscription | undefined;
   private background: Promise<void> = Promise.resolve();
@@ -73,9 +85,11 @@ export class ServingRuntime {
     this.logProducer = parts.logProducer;
     this.predictionLog = parts.predictionLog;
     this.traffic = new TrafficPolicies(serving.traffic);
+    const modelSource = new RegistryModelSource({ baseUrl: serving.registryUrl });
+    const onnxRuntime = new OnnxRuntime({ ...serving.runtime, logger: logger.child({ component: 'onnxruntime' }) });
     this.manager = new ModelManager({
-      source: new RegistryModelSource({ baseUrl: serving.registryUrl }),
-      runtime: new OnnxRuntime({ ...serving.runtime, logger: logger.child({ component: 'onnxruntime' }) }),
+      source: modelSource,
+      runtime: onnxRuntime,
       listener: new ModelLoadEvents({
         producer: this.producer,
         logger,
@@ -98,6 +112,13 @@ export class ServingRuntime {
     const admission = new Admission(serving.admission.maxInFlight, () => metrics.rejected.inc({ reason: 'overloaded' }));
     metrics.readers.inFlight = () => admission.current;
     const recorder: PredictionRecorder = this.predictionLog ?? { record: () => undefined };
+    // The channel connects lazily: a feature store that is down fails only predict-by-entity, with 503.
+    this.onlineFeatures = new GrpcOnlineFeatureStore(serving.featureStore.grpcAddress);
+    const entityFeatures = new FeatureJoiner({
+      store: this.onlineFeatures,
+      lineage: new HttpFeatureLineage({ registryUrl: serving.registryUrl, featureStoreUrl: serving.featureStore.url }),
+      logger: logger.child({ component: 'feature-joiner' }),
+    });
     this.inference = new InferenceService({
       manager: this.manager,
       admission,
@@ -109,6 +130,35 @@ export class ServingRuntime {
       random: Math.random,
       newId: randomUUID,
       onShadowSkipped: (reason) => metrics.shadowSkipped.inc({ reason }),
+      entityFeatures,
+    });
+    const artifacts = createArtifactStore(serving.batch.artifactStore, 'serving');
+    this.parquet = new ChdbParquetEngine(join(config.dataDir, 'serving', 'chdb'));
+    this.batch = new BatchPredictions({
+      source: modelSource,
+      servedVersion: (name, version) => this.manager.servedVersion(name, version),
+      runtime: onnxRuntime,
+      inputs: new BatchInputs({
+        featureStoreUrl: serving.featureStore.url,
+        ingestionUrl: serving.ingestionUrl,
+        store: artifacts.store,
+        localStore: artifacts.store instanceof LocalArtifactStore ? artifacts.store : undefined,
+        uploads: artifacts.uploads,
+        maxBytes: serving.batch.maxInputBytes,
+      }),
+      engine: this.parquet,
+      store: {
+        temporaryPath: () => artifacts.uploads.temporaryPath(),
+        discard: (path) => artifacts.uploads.discard({ path }),
+        store: async (path) => artifacts.store.put(await receivedFileOf(path)),
+        read: (blob) => artifacts.store.read(blob),
+      },
+      logger: logger.child({ component: 'batch-predictions' }),
+      defaultChunkRows: serving.batch.defaultChunkRows,
+      maxChunkRows: 1_000_000,
+      maxJobs: 1_000,
+      now: Date.now,
+      newId: randomUUID,
     });
     this.metadata = new ModelMetadataQueries(this.manager, { name: 'loopline', version: manifest.version, extensions: supportedExtensions });
   }
@@ -160,7 +210,10 @@ export class ServingRuntime {
 
   /** Registers the Open Inference Protocol REST routes under `/v2` and the readiness check. */
   registerHttp(fastify: FastifyInstance): void {
-    void fastify.register(oipRestPlugin({ inference: this.inference, metadata: this.metadata, maxBodyBytes: this.input.config.serving.http.maxBodyBytes }), { prefix: '/v2' });
+    const maxBodyBytes = this.input.config.serving.http.maxBodyBytes;
+    void fastify.register(oipRestPlugin({ inference: this.inference, metadata: this.metadata, maxBodyBytes }), { prefix: '/v2' });
+    void fastify.register(entityPredictionRoutes({ inference: this.inference, maxBodyBytes }), { prefix: '/v1/models' });
+    void fastify.register(batchPredictionRoutes(this.batch), { prefix: '/v1/batch-predictions' });
     this.input.readiness.addCheck({
       name: 'models',
       probe: async () => {
@@ -248,6 +301,9 @@ export class ServingRuntime {
     await this.predictionLog?.stop().catch((error: unknown) => this.input.logger.error({ err: error }, 'stopping the prediction log failed'));
     await this.producer?.disconnect().catch(() => undefined);
     await this.logProducer?.disconnect().catch(() => undefined);
+    this.onlineFeatures.close();
+    await this.batch.stop();
+    this.parquet.close();
     await this.manager.close();
   }
 }

@@ -9,6 +9,7 @@ import { ModelManager } from './application/model-manager';
 import { ModelMetadataQueries } from './application/model-metadata';
 import { TrafficPolicies } from './application/traffic-policies';
 import { OipGrpcController } from './adapters/grpc/oip-grpc.controller';
+import { PredictionGrpcController } from './adapters/grpc/prediction-grpc.controller';
 import { TrafficController } from './adapters/http/traffic.controller';
 import { ServingRuntime } from './serving-runtime';
 
@@ -35,10 +36,12 @@ class ServingLifecycle implements OnModuleInit, OnApplicationBootstrap, OnApplic
 /**
  * Wiring of the serving service: it owns nothing durable (no Postgres); it follows the registry
  * and serves the Open Inference Protocol (REST under /v2 on the HTTP port, gRPC
- * `inference.GRPCInferenceService` on the gRPC port), plus the traffic API under /v1/traffic.
+ * `inference.GRPCInferenceService` on the gRPC port), predictions by entity (REST
+ * `/v1/models/{name}/predict`, gRPC `loopline.serving.v1.PredictionService`), plus the traffic API
+ * under /v1/traffic.
  */
 @Module({
-  controllers: [OipGrpcController, TrafficController],
+  controllers: [OipGrpcController, PredictionGrpcController, TrafficController],
   providers: [
     {
       provide: ServingRuntime,

@@ -2,6 +2,8 @@ import { NotFoundError, ValidationError } from '@loopline/errors';
 import type { Logger } from '@loopline/telemetry';
 import { decodeInputs, type InputTensorRequest } from '../domain/tensor/decode-inputs';
 import type { ModelSignature, Tensor } from '../domain/tensor/tensor';
+import type { Bound, BoundFeature } from '../domain/features/feature-binding';
+import type { EntityJoinRequest } from './feature-joiner';
 import { routeRequest } from '../domain/traffic/traffic-policy';
 import type { Admission } from './admission';
 import { challengerAlias, championAlias, type ModelManager } from './model-manager';
@@ -24,6 +26,8 @@ export interface PredictionRecord {
   readonly role: PredictionRole;
   readonly inputs: readonly Tensor[];
   readonly outputs: readonly Tensor[];
+  /** The entity the prediction was made for (join key → value); empty when the caller sent the inputs itself. */
+  readonly entityKeys: Readonly<Record<string, string>>;
   readonly latencyMs: number;
   readonly predictedAt: Date;
 }
@@ -59,6 +63,36 @@ export interface InferResult {
   readonly outputs: readonly Tensor[];
 }
 
+/** A prediction for one entity, its online features joined in (transport-neutral). */
+export interface EntityPredictRequest {
+  readonly modelName: string;
+  /** A version number; empty or undefined: the model's champion (and its traffic policy). */
+  readonly modelVersion?: string;
+  readonly id?: string;
+  /** Join key → value. */
+  readonly entities: Readonly<Record<string, string>>;
+  /** Request-time features by input name. */
+  readonly features: Readonly<Record<string, unknown>>;
+  readonly featureService?: string;
+  readonly deadline?: number;
+  readonly isCancelled?: () => boolean;
+  readonly receivedAt: number;
+}
+
+export interface EntityPredictResult {
+  readonly predictionId: string;
+  readonly modelName: string;
+  readonly modelVersion: number;
+  readonly role: PredictionRole;
+  readonly outputs: readonly Tensor[];
+  readonly features: Record<string, BoundFeature>;
+}
+
+/** Joins a version's online features for an entity (the `FeatureJoiner`), behind a port. */
+export interface EntityFeatures {
+  join(served: ServedVersion, request: EntityJoinRequest): Promise<Bound>;
+}
+
 export interface InferenceServiceOptions {
   readonly manager: ModelManager;
   readonly admission: Admission;
@@ -72,7 +106,36 @@ export interface InferenceServiceOptions {
   readonly random: () => number;
   readonly newId: () => string;
   readonly onShadowSkipped: (reason: string) => void;
+  /** Absent: predict-by-entity answers UNAVAILABLE (no feature store configured). */
+  readonly entityFeatures?: EntityFeatures;
 }
+
+/** What one request asks, whatever its inputs are. */
+interface CallInfo {
+  readonly modelName: string;
+  readonly modelVersion?: string;
+  readonly id?: string;
+  readonly outputs?: readonly string[];
+  readonly deadline?: number;
+  readonly isCancelled?: () => boolean;
+  readonly receivedAt: number;
+  readonly entityKeys: Readonly<Record<string, string>>;
+}
+
+/** A request's inputs made ready for one version: validated tensors, plus what the caller is told about them. */
+interface Prepared<Detail> {
+  readonly inputs: Tensor[];
+  readonly detail: Detail;
+}
+
+interface Executed<Detail> {
+  readonly target: Target;
+  readonly predictionId: string;
+  readonly outputs: Tensor[];
+  readonly detail: Detail;
+}
+
+const noEntity: Readonly<Record<string, string>> = Object.freeze({});
 
 /** A resolved target: the version that answers and how it was addressed. */
 interface Target {
@@ -92,39 +155,89 @@ export class InferenceService {
   constructor(private readonly options: InferenceServiceOptions) {}
 
   async infer(request: InferRequest): Promise<InferResult> {
+    const executed = await this.execute(
+      { ...request, entityKeys: noEntity },
+      (served) => ({ inputs: decodeInputs(served.signature.inputs, request.inputs), detail: undefined }),
+      (challenger, championInputs) => {
+        // The challenger may have another signature than the champion: validate for it.
+        const sameSignature =
+          challenger.signature.inputs.length === championInputs.length &&
+          challenger.signature.inputs.every((spec, index) => championInputs[index]?.name === spec.name && championInputs[index]?.datatype === spec.datatype);
+        return sameSignature ? [...championInputs] : decodeInputs(challenger.signature.inputs, request.inputs);
+      },
+    );
+    return {
+      modelName: executed.target.served.modelName,
+      modelVersion: String(executed.target.served.version),
+      id: request.id ? request.id : executed.predictionId,
+      predictionId: executed.predictionId,
+      outputs: executed.outputs,
+    };
+  }
+
+  /**
+   * Predicts for one entity: the version is routed exactly as `infer` routes (canary, shadow), its
+   * online features are looked up and bound to its inputs with the request's features, and the
+   * prediction is logged with the entity keys. A shadow challenger joins its own features.
+   */
+  async predictByEntity(request: EntityPredictRequest): Promise<EntityPredictResult> {
+    const joiner = this.options.entityFeatures;
+    if (!joiner) throw new ServingError('NOT_READY', 'predict-by-entity needs the feature store, and none is configured (LOOPLINE_FEATURE_STORE_URL)');
+    const deadlineOf = () => Math.min(request.deadline ?? Infinity, this.options.now() + this.options.defaultTimeoutMs);
+    const join = (served: ServedVersion) =>
+      joiner.join(served, { entities: request.entities, features: request.features, featureService: request.featureService, deadline: deadlineOf() });
+    const executed = await this.execute(
+      { ...request, entityKeys: request.entities },
+      async (served) => {
+        const bound = await join(served);
+        return { inputs: bound.inputs, detail: bound.features };
+      },
+      async (challenger) => (await join(challenger)).inputs,
+    );
+    return {
+      predictionId: executed.predictionId,
+      modelName: executed.target.served.modelName,
+      modelVersion: executed.target.served.version,
+      role: executed.target.role,
+      outputs: executed.outputs,
+      features: executed.detail,
+    };
+  }
+
+  /** Admission, routing, input preparation for the version that answers, the run, the log, the shadow. */
+  private async execute<Detail>(
+    call: CallInfo,
+    prepare: (served: ServedVersion) => Prepared<Detail> | Promise<Prepared<Detail>>,
+    prepareShadow: (challenger: ServedVersion, championInputs: readonly Tensor[]) => Tensor[] | Promise<Tensor[]>,
+  ): Promise<Executed<Detail>> {
     const { manager, admission } = this.options;
     if (!manager.ready) throw new ServingError('NOT_READY', 'the server is loading its models and is not ready yet');
     admission.enter();
     try {
-      const target = this.resolve(request.modelName, request.modelVersion);
+      const target = this.resolve(call.modelName, call.modelVersion);
       target.served.acquire();
       try {
-        const inputs = decodeInputs(target.served.signature.inputs, request.inputs);
-        const outputNames = requestedOutputs(target.served.signature, request.outputs);
-        const deadline = Math.min(request.deadline ?? Infinity, this.options.now() + this.options.defaultTimeoutMs);
-        const outputs = await target.served.scheduler.submit({ inputs, outputNames, deadline, isCancelled: request.isCancelled });
+        const prepared = await prepare(target.served);
+        const outputNames = requestedOutputs(target.served.signature, call.outputs);
+        const deadline = Math.min(call.deadline ?? Infinity, this.options.now() + this.options.defaultTimeoutMs);
+        const outputs = await target.served.scheduler.submit({ inputs: prepared.inputs, outputNames, deadline, isCancelled: call.isCancelled });
         const predictionId = this.options.newId();
         const now = this.options.now();
         this.options.predictions.record({
           predictionId,
-          requestId: request.id ?? '',
+          requestId: call.id ?? '',
           modelName: target.served.modelName,
           modelVersion: target.served.version,
           alias: target.alias,
           role: target.role,
-          inputs,
+          inputs: prepared.inputs,
           outputs,
-          latencyMs: now - request.receivedAt,
+          entityKeys: call.entityKeys,
+          latencyMs: now - call.receivedAt,
           predictedAt: new Date(now),
         });
-        if (target.shadow) this.mirror(target.shadow, request, inputs);
-        return {
-          modelName: target.served.modelName,
-          modelVersion: String(target.served.version),
-          id: request.id ? request.id : predictionId,
-          predictionId,
-          outputs,
-        };
+        if (target.shadow) this.mirror(target.shadow, call, prepared.inputs, prepareShadow);
+        return { target, predictionId, outputs, detail: prepared.detail };
       } finally {
         target.served.releaseReference();
       }
@@ -171,14 +284,24 @@ export class InferenceService {
    * the same admission bound (skipped, never queued, when the server is full); its outputs are
    * logged with role `shadow` and never returned.
    */
-  private mirror(challenger: ServedVersion, request: InferRequest, championInputs: readonly Tensor[]): void {
+  private mirror(
+    challenger: ServedVersion,
+    call: CallInfo,
+    championInputs: readonly Tensor[],
+    prepareShadow: (challenger: ServedVersion, championInputs: readonly Tensor[]) => Tensor[] | Promise<Tensor[]>,
+  ): void {
     challenger.acquire();
     setImmediate(() => {
-      void this.runShadow(challenger, request, championInputs).finally(() => challenger.releaseReference());
+      void this.runShadow(challenger, call, championInputs, prepareShadow).finally(() => challenger.releaseReference());
     });
   }
 
-  private async runShadow(challenger: ServedVersion, request: InferRequest, championInputs: readonly Tensor[]): Promise<void> {
+  private async runShadow(
+    challenger: ServedVersion,
+    call: CallInfo,
+    championInputs: readonly Tensor[],
+    prepareShadow: (challenger: ServedVersion, championInputs: readonly Tensor[]) => Tensor[] | Promise<Tensor[]>,
+  ): Promise<void> {
     const { admission } = this.options;
     if (!admission.tryEnter()) {
       this.options.onShadowSkipped('overloaded');
@@ -186,21 +309,20 @@ export class InferenceService {
     }
     const started = this.options.now();
     try {
-      // The challenger may have another signature than the champion: validate for it.
-      const sameSignature = challenger.signature.inputs.every((spec, index) => championInputs[index]?.name === spec.name && championInputs[index]?.datatype === spec.datatype);
-      const inputs = sameSignature && challenger.signature.inputs.length === championInputs.length ? [...championInputs] : decodeInputs(challenger.signature.inputs, request.inputs);
+      const inputs = await prepareShadow(challenger, championInputs);
       const outputNames = challenger.signature.outputs.map((output) => output.name);
       const outputs = await challenger.scheduler.submit({ inputs, outputNames, deadline: started + this.options.defaultTimeoutMs });
       const now = this.options.now();
       this.options.predictions.record({
         predictionId: this.options.newId(),
-        requestId: request.id ?? '',
+        requestId: call.id ?? '',
         modelName: challenger.modelName,
         modelVersion: challenger.version,
         alias: challengerAlias,
         role: 'shadow',
         inputs,
         outputs,
+        entityKeys: call.entityKeys,
         latencyMs: now - started,
         predictedAt: new Date(now),
       });

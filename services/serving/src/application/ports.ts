@@ -1,4 +1,5 @@
 import type { ModelSignature, Tensor, TensorSpec } from '../domain/tensor/tensor';
+import type { FeatureLookup, OnlineValue } from '../domain/features/feature-binding';
 
 /** A registered model as the registry lists it. */
 export interface RegisteredModel {
@@ -41,4 +42,30 @@ export interface LoadedModel {
 export interface InferenceRuntime {
   /** Throws `ModelLoadError` when the bytes are not a model the runtime can run. */
   load(modelBytes: Uint8Array): Promise<LoadedModel>;
+}
+
+/** The feature store's online API, behind a port. */
+export interface OnlineFeatureStore {
+  /**
+   * One entity's latest values of the features `query` names. Throws `ValidationError` for what
+   * the feature store refuses (unknown feature service, a join key missing), `UnavailableError`
+   * when it cannot be reached or did not answer by `deadline` (epoch ms).
+   */
+  getOnlineFeatures(query: NonNullable<FeatureLookup['query']>, entities: Readonly<Record<string, string>>, deadline: number): Promise<OnlineValue[]>;
+}
+
+/** One feature of a training set: the view version it came from and its column. */
+export interface TrainingSetFeature {
+  readonly view: string;
+  readonly version: number;
+  readonly feature: string;
+  readonly column: string;
+}
+
+/** Where a model version's features come from: the registry's version record and the feature store's training sets. */
+export interface FeatureLineageSource {
+  /** The version's `loopline.feature_service` tag and its lineage's training set id (empty when none). */
+  versionLineage(modelName: string, version: number): Promise<{ readonly featureServiceTag: string; readonly trainingSetId: string }>;
+  /** The features of a training set, from its recipe. */
+  trainingSetFeatures(trainingSetId: string): Promise<{ readonly featureService: string | null; readonly features: readonly TrainingSetFeature[] }>;
 }

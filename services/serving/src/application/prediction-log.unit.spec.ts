@@ -49,7 +49,7 @@ class MemorySpool implements PredictionSpool {
 }
 
 function prediction(id: number): PredictionRecord {
-  return { predictionId: `p${id}`, requestId: '', modelName: 'm', modelVersion: 1, alias: 'champion', role: 'primary', inputs: [], outputs: [], latencyMs: 1, predictedAt: new Date() };
+  return { predictionId: `p${id}`, requestId: '', modelName: 'm', modelVersion: 1, alias: 'champion', role: 'primary', inputs: [], outputs: [], entityKeys: {}, latencyMs: 1, predictedAt: new Date() };
 }
 
 function makeLog(topic: FakeTopic, spool: MemorySpool) {

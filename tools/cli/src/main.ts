@@ -1,8 +1,10 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadPlatformConfig, type PlatformConfig } from '@loopline/config';
 import { InfrastructureError } from '@loopline/infra';
+import { runDemoCommand } from './demo/demo-command';
 import { runFeaturesCommand } from './features-command';
 import { runPipelinesCommand } from './pipelines-command';
+import { platformCommands, platformCommandsUsage } from './platform-commands';
 import { platformStatus, startPlatform, stopPlatform } from './local-platform';
 import { LogTail } from './log-tail';
 
@@ -15,8 +17,10 @@ commands:
             listens and stream their logs; Ctrl-C stops everything
   down      stop everything a previous \`loopline up\` left running
   status    show each component's state, pid and address
+  demo      the closed loop on real flights data, end to end (\`loopline demo -h\`)
   features  plan|apply feature definitions, get online features (\`loopline features -h\`)
   pipelines apply, run, watch and inspect pipelines (\`loopline pipelines -h\`)
+${platformCommandsUsage}
 
 options:
   --data-dir <folder>   where data, logs and pid files live (default: .loopline, or LOOPLINE_DATA_DIR)
@@ -76,8 +80,11 @@ async function up(config: PlatformConfig, detach: boolean): Promise<number> {
 }
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'demo') return runDemoCommand(argv.slice(1));
   if (argv[0] === 'features') return runFeaturesCommand(argv.slice(1));
   if (argv[0] === 'pipelines') return runPipelinesCommand(argv.slice(1));
+  const platformCommand = argv[0] !== undefined && Object.hasOwn(platformCommands, argv[0]) ? platformCommands[argv[0]] : undefined;
+  if (platformCommand) return platformCommand(argv.slice(1));
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,

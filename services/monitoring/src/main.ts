@@ -1,10 +1,4 @@
 import { bootstrapService } from '@loopline/service-host';
-import manifest from '../package.json';
-import { loadConfig } from './config';
+import { monitoringService } from './monitoring-service';
 
-void bootstrapService({
-  manifest,
-  loadConfig,
-  dependencies: ['postgres', 'kafka', 'clickhouse'],
-  loadModule: () => import('./monitoring.module').then((m) => m.MonitoringModule),
-});
+void bootstrapService(monitoringService());

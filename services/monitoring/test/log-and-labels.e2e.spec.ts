@@ -205,6 +205,11 @@ describe('MonitoringService prediction log and labels', () => {
     assert.match(badTime.body.error, /^labels\.0\.eventTime: expected an ISO-8601 time/);
     const unknownAlert = await rest<{ error: string }>(monitoring.baseUrl, 'POST', '/v1/alerts/00000000-0000-4000-8000-000000000000/dismiss', { actor: 'user:alice', reason: 'noise' });
     assert.equal(unknownAlert.status, 404);
+    for (const [action, body] of [['acknowledge', { actor: 'user:alice' }], ['dismiss', { actor: 'user:alice', reason: 'noise' }]] as const) {
+      const notAnId = await rest<{ error: string }>(monitoring.baseUrl, 'POST', `/v1/alerts/not-an-alert-id/${action}`, body);
+      assert.equal(notAnId.status, 404, `${action} of a malformed id`);
+      assert.match(notAnId.body.error, /alert "not-an-alert-id" does not exist/);
+    }
     const badActor = await rest<{ error: string }>(monitoring.baseUrl, 'POST', '/v1/alerts/00000000-0000-4000-8000-000000000000/acknowledge', { actor: 'alice' });
     assert.equal(badActor.status, 400);
     assert.match(badActor.body.error, /^actor: expected <kind>:<id>/);

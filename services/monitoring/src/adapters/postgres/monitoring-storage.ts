@@ -195,7 +195,7 @@ export class MonitoringStorage {
 
   async alert(alertId: string): Promise<AlertRecord> {
     const pool = await this.db();
-    if (!/^[0-9a-f-]{36}$/i.test(alertId)) throw new NotFoundError(`alert "${alertId}" does not exist`, { alertId });
+    assertAlertIdShape(alertId);
     const { rows } = await pool.query<AlertRow>(`SELECT * FROM ${monitoringSchema}.alerts WHERE alert_id = $1`, [alertId]);
     if (!rows[0]) throw new NotFoundError(`alert "${alertId}" does not exist`, { alertId });
     return alertOf(rows[0]);
@@ -227,6 +227,7 @@ export class MonitoringStorage {
   }
 
   async acknowledgeAlert(alertId: string, actor: string, note: string, change: AlertChange): Promise<AlertRecord> {
+    assertAlertIdShape(alertId);
     const pool = await this.db();
     await withTransaction(pool, async (tx) => {
       const { rows } = await tx.query<AlertRow>(`SELECT * FROM ${monitoringSchema}.alerts WHERE alert_id = $1 FOR UPDATE`, [alertId]);
@@ -245,6 +246,7 @@ export class MonitoringStorage {
 
   /** Resolves an unresolved alert; a resolved one is an IllegalStateError. */
   async resolveAlert(alertId: string, resolution: ResolutionName, actor: string, reason: string, change: AlertChange): Promise<AlertRecord> {
+    assertAlertIdShape(alertId);
     const pool = await this.db();
     await withTransaction(pool, async (tx) => {
       const { rows } = await tx.query<AlertRow>(`SELECT * FROM ${monitoringSchema}.alerts WHERE alert_id = $1 FOR UPDATE`, [alertId]);
@@ -319,4 +321,9 @@ function alertOf(row: AlertRow): AlertRecord {
     ...(row.resolved_by ? { resolvedBy: row.resolved_by } : {}),
     ...(row.resolution_reason ? { resolutionReason: row.resolution_reason } : {}),
   };
+}
+
+/** Alert ids are UUIDs (a \`uuid\` column): anything else names no alert, and must not reach the cast. */
+function assertAlertIdShape(alertId: string): void {
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(alertId)) throw new NotFoundError(`alert "${alertId}" does not exist`, { alertId });
 }

@@ -106,16 +106,10 @@ export async function subscribe<TEvent>(kafka: Kafka, options: SubscriptionOptio
     maxWaitTimeInMs: group.maxWaitTimeMs ?? defaults.maxWaitTimeMs,
     maxBytesPerPartition: group.maxBytesPerPartition ?? defaults.maxBytesPerPartition,
     allowAutoTopicCreation: false,
-    retry: {
-      ...(group.retry && {
-        initialRetryTime: group.retry.initialRetryTimeMs,
-        maxRetryTime: group.retry.maxRetryTimeMs,
-        retries: group.retry.retries,
-      }),
-      // kafkajs gives up for good on errors it does not deem retriable, among them "Failed to
-      // find group coordinator" while a freshly started broker is still loading its offsets
-      // topic: the service then runs on without consuming. Restart (with kafkajs' backoff) instead.
-      restartOnFailure: async () => true,
+    retry: group.retry && {
+      initialRetryTime: group.retry.initialRetryTimeMs,
+      maxRetryTime: group.retry.maxRetryTimeMs,
+      retries: group.retry.retries,
     },
   });
   const subscription = new Subscription(consumer, deadLetters, logger);

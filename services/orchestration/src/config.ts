@@ -21,6 +21,7 @@ const orchestrationSchema = z.object({
   LOOPLINE_ORCHESTRATION_TOPIC_REPLICATION_FACTOR: positiveInt.max(16).default(1),
   LOOPLINE_REGISTRY_URL: z.string().url().default('http://127.0.0.1:7005'),
   LOOPLINE_SERVING_URL: z.string().url().default('http://127.0.0.1:8080'),
+  LOOPLINE_MONITORING_URL: z.string().url().default('http://127.0.0.1:7007'),
   LOOPLINE_CODE_COMMIT: z.string().max(200).default(''),
 });
 
@@ -41,6 +42,8 @@ export interface OrchestrationSettings {
   readonly topicReplicationFactor: number;
   readonly registryUrl: string;
   readonly servingUrl: string;
+  /** Where the deploy step reads live, labelled traffic per version to judge a canary. */
+  readonly monitoringUrl: string;
   readonly codeCommit: string;
 }
 
@@ -75,6 +78,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OrchestrationC
       topicReplicationFactor: own.LOOPLINE_ORCHESTRATION_TOPIC_REPLICATION_FACTOR,
       registryUrl: own.LOOPLINE_REGISTRY_URL.replace(/\/+$/, ''),
       servingUrl: own.LOOPLINE_SERVING_URL.replace(/\/+$/, ''),
+      monitoringUrl: own.LOOPLINE_MONITORING_URL.replace(/\/+$/, ''),
       codeCommit: own.LOOPLINE_CODE_COMMIT,
     },
   };

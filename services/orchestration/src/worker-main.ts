@@ -31,7 +31,7 @@ async function main(): Promise<void> {
       return row?.view.status === 'running' && task?.status === 'running' && task.attempts.at(-1)?.idempotencyKey === key;
     },
   };
-  const worker = new TaskWorker(kafka, storage, runs, orchestrationExecutors({ registryUrl: settings.registryUrl, servingUrl: settings.servingUrl }), logger, {
+  const worker = new TaskWorker(kafka, storage, runs, orchestrationExecutors({ registryUrl: settings.registryUrl, servingUrl: settings.servingUrl, monitoringUrl: settings.monitoringUrl }), logger, {
     groupId: consumerGroups(settings.consumerGroupPrefix).worker,
     leaseMs: settings.workerLeaseMs,
     concurrency: settings.workerConcurrency,

@@ -74,7 +74,7 @@ export class OrchestrationBackground {
             kafka,
             this.storage,
             this.application,
-            orchestrationExecutors({ registryUrl: this.settings.registryUrl, servingUrl: this.settings.servingUrl }),
+            orchestrationExecutors({ registryUrl: this.settings.registryUrl, servingUrl: this.settings.servingUrl, monitoringUrl: this.settings.monitoringUrl }),
             this.logger.child({ component: 'task-worker' }),
             { groupId: this.groups.worker, leaseMs: this.settings.workerLeaseMs, concurrency: this.settings.workerConcurrency, owner: `${hostname()}:${process.pid}:in-service` },
           );

@@ -1,7 +1,8 @@
 // The step kinds orchestration's own worker executes: `command` in a child process, and the
-// model lifecycle steps through the registry's and serving's REST APIs (evaluate, register,
-// promote through the gate, deploy canary → full). Each is idempotent on the task's
-// idempotency key: REST calls are PUTs or carry the key, so a re-execution changes nothing twice.
+// model lifecycle steps through the registry's, serving's and monitoring's REST APIs (evaluate,
+// register, promote through the gate, deploy: canary, live comparison with the champion, then
+// promote or roll back). Each is idempotent on the task's idempotency key: REST calls are PUTs or
+// carry the key, so a re-execution changes nothing twice.
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { ExecutionOutcome } from '../kafka/contract-messages';
@@ -9,6 +10,7 @@ import type { StepKindName } from '../../domain/pipeline/step-kinds';
 import { parseDuration } from '../../domain/pipeline/durations';
 import type { Json } from '../../domain/run/pipeline-run';
 import { runCommand } from './command-executor';
+import { comparableMetrics, judgeCanary, type CanaryVerdict, type LiveVersion } from './canary-comparison';
 
 export interface TaskExecution {
   readonly runId: string;
@@ -27,6 +29,8 @@ export interface TaskExecution {
 export interface PlatformEndpoints {
   readonly registryUrl: string;
   readonly servingUrl: string;
+  /** Live, labelled traffic per model version: the deploy step's canary comparison. */
+  readonly monitoringUrl: string;
 }
 
 export type Executor = (execution: TaskExecution) => Promise<ExecutionOutcome>;
@@ -142,30 +146,151 @@ async function promote(execution: TaskExecution, endpoints: PlatformEndpoints, l
   return { promoted: true, alias, previousVersion: Number(body.previousVersion ?? 0), evidence: (body.evidence ?? {}) as Json, modelVersion: `${name}:${version}` };
 }
 
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    if (signal.aborted) return reject(new StepError('CANCELLED', 'cancelled during the canary', false));
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => (clearTimeout(timer), reject(new StepError('CANCELLED', 'cancelled during the canary', false))), { once: true });
+  });
+
+function durationInput(value: Json[string] | undefined, name: string, fallback: string): number {
+  const duration = parseDuration(value ?? fallback);
+  if ('error' in duration) throw new StepError('INVALID_INPUT', `${name}: ${duration.error}`, false);
+  return duration.ms;
+}
+
+function numberInput(value: Json[string] | undefined, name: string, fallback: number): number {
+  if (value === undefined || value === null || value === '') return fallback;
+  const number = typeof value === 'string' ? Number(value) : value;
+  if (typeof number !== 'number' || !Number.isFinite(number) || number < 0) throw new StepError('INVALID_INPUT', `input "${name}" must be a non-negative number`, false);
+  return number;
+}
+
+/** The version an alias points at now, or null when it points nowhere. */
+async function aliasVersion(endpoints: PlatformEndpoints, name: string, alias: string, signal: AbortSignal, log: (line: string) => void): Promise<number | null> {
+  const answer = await call(`${modelPath(endpoints, name)}/aliases/${encodeURIComponent(alias)}`, { method: 'GET', signal }, log);
+  if (answer.status === 404) return null;
+  return Number(expectOk(answer, `read alias ${alias}`).version);
+}
+
+/**
+ * Canary, then a verdict. Without `compareMetric`: the canary share for `canaryDuration`, then all
+ * traffic. With it: the challenger takes `canaryPercent` of the traffic until both it and the
+ * champion have `minLabelled` labelled predictions since the canary began and `canaryDuration`
+ * has passed (at most `canaryTimeout`); monitoring's live metric of each decides — promoted to the
+ * champion alias when the challenger is at most `maxRegression` worse, rolled back otherwise (and
+ * when the timeout passes without enough labels). The alias moves carry the comparison in their
+ * reason; the outputs carry it whole (`evidence`), so lineage answers why a version serves.
+ */
 async function deploy(execution: TaskExecution, endpoints: PlatformEndpoints, log: (line: string) => void): Promise<Json> {
   const name = text(execution.params.modelName, '');
   const version = integer(execution.params.version, 'version');
   const canaryPercent = execution.params.canaryPercent === undefined || execution.params.canaryPercent === null ? 10 : integer(execution.params.canaryPercent, 'canaryPercent');
   if (canaryPercent < 0 || canaryPercent > 100) throw new StepError('INVALID_INPUT', 'canaryPercent is 0-100', false);
-  const duration = parseDuration(execution.params.canaryDuration ?? '0s');
-  if ('error' in duration) throw new StepError('INVALID_INPUT', `canaryDuration: ${duration.error}`, false);
+  const durationMs = durationInput(execution.params.canaryDuration, 'canaryDuration', '0s');
   const canaryAlias = text(execution.params.canaryAlias, 'challenger');
   const alias = text(execution.params.alias, 'champion');
-  const reason = `deploy by pipeline ${execution.pipelineName} run ${execution.runId}`;
-  const traffic = `${endpoints.servingUrl}/v1/traffic/${encodeURIComponent(name)}`;
-  if (canaryPercent > 0) {
-    expectOk(await call(`${modelPath(endpoints, name)}/aliases/${encodeURIComponent(canaryAlias)}`, { method: 'PUT', ...json({ version, reason }), signal: execution.signal }, log), 'deploy (canary alias)');
-    expectOk(await call(traffic, { method: 'PUT', ...json({ canaryPercent, shadow: false }), signal: execution.signal }, log), 'deploy (canary traffic)');
-    log(`canary: ${canaryPercent}% of ${name} to version ${version} for ${duration.ms} ms`);
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(resolve, duration.ms);
-      execution.signal.addEventListener('abort', () => (clearTimeout(timer), reject(new StepError('CANCELLED', 'cancelled during the canary', false))), { once: true });
-    });
+  const compareMetric = text(execution.params.compareMetric, '');
+  if (compareMetric !== '' && !(comparableMetrics as readonly string[]).includes(compareMetric)) {
+    throw new StepError('INVALID_INPUT', `compareMetric "${compareMetric}" is not one of ${comparableMetrics.join(', ')}`, false);
   }
-  expectOk(await call(`${modelPath(endpoints, name)}/aliases/${encodeURIComponent(alias)}`, { method: 'PUT', ...json({ version, reason }), signal: execution.signal }, log), 'deploy (full)');
-  if (canaryPercent > 0) expectOk(await call(traffic, { method: 'PUT', ...json({ canaryPercent: 0, shadow: false }), signal: execution.signal }, log), 'deploy (end of canary)');
-  log(`${alias} → ${name}:${version}: all traffic`);
-  return { deployed: true, modelVersion: `${name}:${version}` };
+  const maxRegression = numberInput(execution.params.maxRegression, 'maxRegression', 0);
+  const minLabelled = numberInput(execution.params.minLabelled, 'minLabelled', 200);
+  const timeoutMs = durationInput(execution.params.canaryTimeout, 'canaryTimeout', '30m');
+  const pollMs = Math.max(100, durationInput(execution.params.pollInterval, 'pollInterval', '5s'));
+  const targetName = text(execution.params.targetName, '');
+  const why = text(execution.params.reason, `pipeline ${execution.pipelineName} run ${execution.runId}`);
+  const reason = `deploy by pipeline ${execution.pipelineName} run ${execution.runId} (${why})`;
+  const traffic = `${endpoints.servingUrl}/v1/traffic/${encodeURIComponent(name)}`;
+  const moveAlias = async (target: string, reasonText: string) =>
+    expectOk(await call(`${modelPath(endpoints, name)}/aliases/${encodeURIComponent(target)}`, { method: 'PUT', ...json({ version, reason: reasonText }), signal: execution.signal }, log), `deploy (${target} alias)`);
+  const setCanary = async (percent: number) =>
+    expectOk(await call(traffic, { method: 'PUT', ...json({ canaryPercent: percent, shadow: false }), signal: execution.signal }, log), `deploy (canary ${percent}%)`);
+
+  if (compareMetric === '') {
+    if (canaryPercent > 0) {
+      await moveAlias(canaryAlias, reason);
+      await setCanary(canaryPercent);
+      log(`canary: ${canaryPercent}% of ${name} to version ${version} for ${durationMs} ms`);
+      await sleep(durationMs, execution.signal);
+    }
+    await moveAlias(alias, reason);
+    if (canaryPercent > 0) await setCanary(0);
+    log(`${alias} → ${name}:${version}: all traffic`);
+    return { deployed: true, rolledBack: false, evidence: { decision: 'promote', why: 'no live comparison asked (no compareMetric)' }, modelVersion: `${name}:${version}` };
+  }
+
+  const championVersion = await aliasVersion(endpoints, name, alias, execution.signal, log);
+  if (championVersion === null || championVersion === version) {
+    const evidence = { decision: 'promote', why: championVersion === null ? `no ${alias} to compare with: the first version takes all traffic` : `version ${version} already holds ${alias}` };
+    if (championVersion === null) await moveAlias(alias, `${reason}: ${evidence.why}`);
+    // The promote step may have made it the challenger: a champion is nobody's challenger.
+    if ((await aliasVersion(endpoints, name, canaryAlias, execution.signal, log)) === version) {
+      expectOk(await call(`${modelPath(endpoints, name)}/aliases/${encodeURIComponent(canaryAlias)}`, { method: 'DELETE', ...json({ reason: `v${version} holds ${alias}` }), signal: execution.signal }, log), 'deploy (challenger alias)');
+    }
+    log(`${alias} → ${name}:${version}: ${evidence.why}`);
+    return { deployed: true, rolledBack: false, evidence, modelVersion: `${name}:${version}` };
+  }
+  if (canaryPercent === 0) throw new StepError('INVALID_INPUT', 'a live comparison (compareMetric) needs canaryPercent > 0', false);
+
+  await moveAlias(canaryAlias, reason);
+  await setCanary(canaryPercent);
+  const canaryStartedAt = new Date();
+  log(`canary: ${canaryPercent}% of ${name} to version ${version} against ${alias} v${championVersion}; judging live ${compareMetric} after ${durationMs} ms and ${minLabelled} labelled predictions each (timeout ${timeoutMs} ms)`);
+  const rules = { metric: compareMetric, maxRegression, minLabelled };
+  const performanceUrl = `${endpoints.monitoringUrl}/v1/models/${encodeURIComponent(name)}/performance?from=${encodeURIComponent(canaryStartedAt.toISOString())}${targetName ? `&targetName=${encodeURIComponent(targetName)}` : ''}`;
+  let verdict: CanaryVerdict = judgeCanary([], championVersion, version, rules);
+  let lastWhy = '';
+  for (;;) {
+    const elapsed = Date.now() - canaryStartedAt.getTime();
+    const answer = await call(performanceUrl, { method: 'GET', signal: execution.signal }, () => undefined);
+    if (answer.status >= 200 && answer.status < 300) {
+      verdict = judgeCanary(parseLiveVersions(answer.body), championVersion, version, rules);
+      if (verdict.why !== lastWhy) log(`${verdict.decision === 'wait' ? 'waiting: ' : ''}${(lastWhy = verdict.why)}`);
+    } else log(`monitoring answered HTTP ${answer.status}: ${JSON.stringify(answer.body).slice(0, 200)}`);
+    if (verdict.decision !== 'wait' && elapsed >= durationMs) break;
+    if (elapsed >= timeoutMs) break;
+    await sleep(pollMs, execution.signal);
+  }
+  const decidedAt = new Date();
+  const inconclusive = verdict.decision === 'wait';
+  const promoteIt = verdict.decision === 'promote';
+  const evidence = {
+    decision: promoteIt ? 'promote' : 'rollback',
+    why: inconclusive ? `canary timed out after ${timeoutMs} ms: ${verdict.why}` : verdict.why,
+    metric: compareMetric,
+    maxRegression,
+    minLabelled,
+    regression: 'regression' in verdict ? verdict.regression : null,
+    champion: { ...verdict.champion },
+    challenger: { ...verdict.challenger },
+    canaryPercent,
+    canaryStartedAt: canaryStartedAt.toISOString(),
+    decidedAt: decidedAt.toISOString(),
+  } satisfies Json;
+  if (promoteIt) {
+    await moveAlias(alias, `${reason}: ${evidence.why}`);
+    await setCanary(0);
+    expectOk(await call(`${modelPath(endpoints, name)}/aliases/${encodeURIComponent(canaryAlias)}`, { method: 'DELETE', ...json({ reason: `canary of v${version} ended: promoted to ${alias}` }), signal: execution.signal }, log), 'deploy (end of canary)');
+    log(`${alias} → ${name}:${version}: promoted (${evidence.why})`);
+    return { deployed: true, rolledBack: false, evidence, modelVersion: `${name}:${version}` };
+  }
+  await setCanary(0);
+  const removed = await call(`${modelPath(endpoints, name)}/aliases/${encodeURIComponent(canaryAlias)}`, { method: 'DELETE', ...json({ reason: `${reason}: rolled back: ${evidence.why}` }), signal: execution.signal }, log);
+  if (removed.status !== 404) expectOk(removed, 'deploy (roll back)');
+  log(`${name}:${version} rolled back; ${alias} stays v${championVersion} (${evidence.why})`);
+  return { deployed: false, rolledBack: true, evidence, modelVersion: `${name}:${version}` };
+}
+
+function parseLiveVersions(body: Record<string, unknown>): LiveVersion[] {
+  const versions = Array.isArray(body.versions) ? (body.versions as Record<string, unknown>[]) : [];
+  return versions.map((row) => ({
+    version: Number(row.version),
+    trafficRole: typeof row.trafficRole === 'string' ? row.trafficRole : undefined,
+    predictions: Number(row.predictions ?? 0),
+    labelled: Number(row.labelled ?? 0),
+    metrics: (row.metrics ?? {}) as Record<string, number | null>,
+  }));
 }
 
 /** The executor of each kind orchestration's worker owns. */

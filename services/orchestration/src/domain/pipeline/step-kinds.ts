@@ -97,7 +97,9 @@ export const stepKinds: Readonly<Record<StepKindName, StepKindSpec>> = {
       viewVersion: { type: 'integer', description: 'feature view version materialized' },
       rowCount: { type: 'integer', description: 'rows written' },
     },
-    cacheByDefault: true,
+    // Without a pinned `datasetVersionId` it reads the source's latest version, which the inputs do
+    // not name; and materializing again is idempotent and cheap. Runs every time.
+    cacheByDefault: false,
   },
   build_training_set: {
     executor: 'feature-store',
@@ -115,7 +117,9 @@ export const stepKinds: Readonly<Record<StepKindName, StepKindSpec>> = {
       trainingSetId: { type: 'string', artifact: 'training_set', description: 'the (content-addressed) training set' },
       rowCount: { type: 'integer', description: 'rows in the set' },
     },
-    cacheByDefault: true,
+    // `versionId: latest | all` reads whatever the source holds when the task runs, which the inputs
+    // do not name; the content-addressed id keeps downstream `train` caching exact anyway.
+    cacheByDefault: false,
   },
   train: {
     executor: 'training',
@@ -220,18 +224,28 @@ export const stepKinds: Readonly<Record<StepKindName, StepKindSpec>> = {
   },
   deploy: {
     executor: 'orchestration',
-    description: 'Deploy a model version: canary share of the traffic first, then all of it.',
+    description:
+      'Deploy a model version: a canary share of the traffic first; with compareMetric, monitoring compares it with the champion on live, labelled traffic and the version is promoted to champion or rolled back.',
     inputs: {
       modelName: { type: 'string', required: true, description: 'registered model' },
       version: { type: 'integer', required: true, description: 'version to deploy' },
       canaryPercent: { type: 'integer', description: 'share of requests for the canary phase (default 10; 0 skips it)' },
-      canaryDuration: { type: 'string', description: 'how long the canary phase lasts, e.g. 5m (default 0s)' },
+      canaryDuration: { type: 'string', description: 'shortest canary phase, e.g. 5m (default 0s)' },
       canaryAlias: { type: 'string', description: 'alias serving routes canary traffic to (default challenger)' },
       alias: { type: 'string', description: 'alias that takes all the traffic at the end (default champion)' },
+      compareMetric: { type: 'string', description: 'live metric that decides (accuracy, roc_auc, log_loss, precision, recall, f1, rmse, mae); absent: promote after the canary phase without comparing' },
+      maxRegression: { type: 'number', description: 'how much worse than the champion the challenger may be and still be promoted (default 0)' },
+      minLabelled: { type: 'integer', description: 'labelled canary predictions each side needs before comparing (default 200)' },
+      canaryTimeout: { type: 'string', description: 'longest canary phase; without enough labels by then the version is rolled back (default 30m)' },
+      targetName: { type: 'string', description: "the label's target name in monitoring (default: monitoring's default)" },
+      pollInterval: { type: 'string', description: 'how often monitoring is asked (default 5s)' },
+      reason: { type: 'string', description: 'why the deployment happens, recorded with every alias move' },
     },
     openInputs: false,
     outputs: {
-      deployed: { type: 'boolean', description: 'true once the version takes all the traffic' },
+      deployed: { type: 'boolean', description: 'true once the version takes all the traffic (holds the champion alias)' },
+      rolledBack: { type: 'boolean', description: 'true when the live comparison (or its timeout) sent the version back' },
+      evidence: { type: 'object', description: 'the decision, its reason and both sides\' live numbers (versions, predictions, labelled, metric values)' },
       modelVersion: { type: 'string', artifact: 'model_version', description: '`name:version`' },
     },
     cacheByDefault: false,

@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { Client } from 'pg';
 import type { ComponentSpec } from './component';
 import { InfrastructureError } from './errors';
+import { isOurProcessAlive } from './processes';
 import type { InfrastructureLayout } from './layout';
 
 export interface PostgresSettings {
@@ -135,6 +136,7 @@ export function postgresComponent(layout: InfrastructureLayout, settings: Postgr
     healthy: () => postgresHealthy(url('postgres')),
     prepare: async () => {
       if (!existsSync(join(identity.dataDir, 'PG_VERSION'))) initialiseCluster(identity, binaries, credentials, log);
+      removeStaleLockFile(identity.dataDir, log);
     },
     spawnOptions: () => ({
       command: binaries.postgres,
@@ -187,4 +189,22 @@ function initialiseCluster(
   } finally {
     rmSync(pwfile, { force: true });
   }
+}
+
+/**
+ * PostgreSQL refuses to start while `postmaster.pid` names a process that exists, and a killed
+ * postmaster nobody has reaped yet (a zombie, e.g. reparented to a PID 1 that does not reap) still
+ * exists. A lock file whose process is not a live postgres of this data folder is stale: removed.
+ */
+function removeStaleLockFile(dataDir: string, log: (line: string) => void): void {
+  const lockFile = join(dataDir, 'postmaster.pid');
+  let pid: number;
+  try {
+    pid = Number(readFileSync(lockFile, 'utf8').split('\n')[0]);
+  } catch {
+    return;
+  }
+  if (Number.isInteger(pid) && pid > 0 && isOurProcessAlive({ pid, marker: dataDir })) return;
+  log(`postgres: removing the stale lock file of exited process ${pid}`);
+  rmSync(lockFile, { force: true });
 }

@@ -8,7 +8,7 @@ export type ConsumerState =
   | 'starting'
   /** Member of the group, fetching and handling. */
   | 'running'
-  /** Crashed on a retriable error; kafkajs restarts it after a delay. */
+  /** Crashed; kafkajs (on a retriable error) or the subscription (otherwise) restarts it after a delay. */
   | 'restarting'
   /** Crashed for good; only a new subscription (or a process restart) brings it back. */
   | 'crashed'

@@ -169,6 +169,10 @@ export class Subscription {
   private lastError: string | undefined;
   private readonly stopController = new AbortController();
   private stopping: Promise<void> | undefined;
+  /** Restarts this class made after crashes kafkajs would not restart from, since the last join. */
+  private ownRestarts = 0;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private runConsumer: (() => Promise<void>) | undefined;
 
   /** @internal use `subscribe` */
   constructor(
@@ -199,12 +203,41 @@ export class Subscription {
   /** @internal */
   async start<TEvent>(options: SubscriptionOptions<TEvent>, policy: DeliveryPolicy, deadLetterTopicOf: (topic: string) => string): Promise<void> {
     const { GROUP_JOIN, CRASH } = this.consumer.events;
-    this.consumer.on(GROUP_JOIN, () => this.transition({ type: 'joined' }));
+    this.consumer.on(GROUP_JOIN, () => {
+      this.ownRestarts = 0;
+      this.transition({ type: 'joined' });
+    });
     this.consumer.on(CRASH, ({ payload }) => {
       this.lastError = `${payload.error.name}: ${payload.error.message}`;
-      this.logger.error({ err: payload.error, restart: payload.restart }, payload.restart ? 'consumer crashed; kafkajs restarts it' : 'consumer crashed for good');
-      this.transition({ type: 'crashed', restart: payload.restart });
+      // kafkajs gives up for good on errors it does not deem retriable — among them "failed to find
+      // the group coordinator" while a freshly started broker still loads its offsets topic — and
+      // the service would run on without consuming. Unless stopping, restart it ourselves.
+      const ownRestart = !payload.restart && !this.stopController.signal.aborted;
+      this.logger.error({ err: payload.error, restart: payload.restart }, payload.restart ? 'consumer crashed; kafkajs restarts it' : 'consumer crashed; kafkajs gives up, restarting it');
+      this.transition({ type: 'crashed', restart: payload.restart || ownRestart });
+      if (ownRestart) this.scheduleOwnRestart();
     });
+    this.runConsumer = () => this.connectAndRun(options, policy, deadLetterTopicOf);
+    await this.runConsumer();
+  }
+
+  private scheduleOwnRestart(): void {
+    if (this.restartTimer || this.stopController.signal.aborted || !this.runConsumer) return;
+    const delayMs = ownRestartDelayMs(this.ownRestarts);
+    this.ownRestarts += 1;
+    const run = this.runConsumer;
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      if (this.stopController.signal.aborted) return;
+      run().catch((error: unknown) => {
+        this.lastError = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+        this.logger.error({ err: error }, 'restarting the consumer failed; trying again');
+        this.scheduleOwnRestart();
+      });
+    }, delayMs);
+  }
+
+  private async connectAndRun<TEvent>(options: SubscriptionOptions<TEvent>, policy: DeliveryPolicy, deadLetterTopicOf: (topic: string) => string): Promise<void> {
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: [...options.topics], fromBeginning: options.fromBeginning });
     await this.consumer.run({
@@ -260,6 +293,7 @@ export class Subscription {
   private async shutdown(): Promise<void> {
     this.transition({ type: 'stop-requested' });
     this.stopController.abort();
+    clearTimeout(this.restartTimer);
     try {
       // kafkajs' stop waits for the batch in hand, whose loop ends after the current record;
       // the resolved offsets are committed before the member leaves the group.
@@ -269,6 +303,11 @@ export class Subscription {
       this.transition({ type: 'stopped' });
     }
   }
+}
+
+/** Waits before restarting a consumer kafkajs gave up on: 1 s, doubling, at most 30 s. */
+export function ownRestartDelayMs(restartsSoFar: number): number {
+  return Math.min(30_000, 1_000 * 2 ** Math.min(restartsSoFar, 5));
 }
 
 function toConsumedRecord(batch: Batch, message: KafkaMessage): ConsumedRecord {

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { Kafka } from 'kafkajs';
 import pino from 'pino';
 import { MessagingError } from './messaging-error';
-import { subscribe, type SubscriptionOptions } from './subscription';
+import { ownRestartDelayMs, subscribe, type SubscriptionOptions } from './subscription';
 
 // Options are checked before any connection: this client points nowhere and is never used.
 const unreachable = new Kafka({ brokers: ['127.0.0.1:1'], clientId: 'options-spec' });
@@ -32,5 +32,11 @@ describe('subscribe options', () => {
 
   it('refuses an empty topic list', async () => {
     await rejectsAsInvalid({ ...valid, topics: [] }, /no topics/);
+  });
+});
+
+describe('restarting a consumer kafkajs gave up on', () => {
+  it('waits 1 s, doubling per restart since the last join, never more than 30 s', () => {
+    assert.deepEqual([0, 1, 2, 3, 4, 5, 6, 50].map(ownRestartDelayMs), [1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000, 30_000]);
   });
 });

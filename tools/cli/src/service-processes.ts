@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { defaultPorts, envPrefix, serviceNames, type PlatformConfig, type ServiceName } from '@loopline/config';
 import type { ComponentSpec, InfrastructureLayout } from '@loopline/infra';
@@ -65,7 +66,18 @@ export function serviceComponent(
         LOOPLINE_KAFKA_BROKERS: connections.kafkaBrokers.join(','),
         LOOPLINE_POSTGRES_URL: connections.postgresUrl,
         ...(config.clickhouseUrl ? { LOOPLINE_CLICKHOUSE_URL: config.clickhouseUrl } : {}),
+        LOOPLINE_TRAINING_CODE_COMMIT: env.LOOPLINE_TRAINING_CODE_COMMIT ?? workingCommit(),
       },
     }),
   };
+}
+
+/**
+ * The commit checked out where `loopline` runs — the user's repository, holding their pipelines,
+ * feature definitions and trainers — which training records on every run for lineage; empty
+ * outside a git checkout.
+ */
+function workingCommit(): string {
+  const result = spawnSync('git', ['rev-parse', 'HEAD'], { cwd: process.cwd(), encoding: 'utf8' });
+  return result.status === 0 ? result.stdout.trim() : '';
 }

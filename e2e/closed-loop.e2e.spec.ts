@@ -55,7 +55,7 @@ describe('the closed loop', () => {
         '--monitor-metric', 'roc_auc', '--monitor-threshold', '0.58', '--window', '600',
         '--summary-json', summaryFile,
       ],
-      { env, stdio: ['ignore', 'pipe', 'pipe'] },
+      { env, cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     demo.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     demo.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -113,6 +113,7 @@ describe('the closed loop', () => {
       trainingSet: { status: string };
       datasetVersions: { version: { status: string } }[];
       pipelineRun: { status: string; value: { runId: string; pipelineName: string } };
+      codeCommit: { status: string; value: { commit: string } };
     };
     assert.equal(chain.prediction.status, 'present');
     assert.equal(chain.modelVersion.status, 'present');
@@ -124,5 +125,8 @@ describe('the closed loop', () => {
     assert.equal(chain.pipelineRun.value.pipelineName, 'flights-retrain');
     const run = summary.runs.find((candidate) => candidate.runId === chain.pipelineRun.value.runId);
     assert.equal(run?.version, chain.modelVersion.value.version, 'the pipeline run is the one that trained the serving version');
+    // The demo ran in this checkout, so training recorded its commit.
+    const head = spawnSync('git', ['rev-parse', 'HEAD'], { cwd: root, encoding: 'utf8' });
+    if (head.status === 0) assert.deepEqual([chain.codeCommit.status, chain.codeCommit.value.commit], ['present', head.stdout.trim()]);
   });
 });

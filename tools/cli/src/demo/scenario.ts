@@ -2,7 +2,7 @@
 // then March–June 2001 replayed as live traffic on an accelerated clock while the platform closes
 // the loop on its own (monitors → alerts → retraining → gate → canary → live comparison →
 // promotion or rollback). The demo only plays the world: flights asking for predictions, delays
-// arriving as labels, new data landing every week. Every decision is the platform's.
+// arriving as labels, new data landing every simulated day. Every decision is the platform's.
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';

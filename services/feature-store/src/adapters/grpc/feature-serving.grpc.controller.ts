@@ -2,21 +2,11 @@
 // Messages arrive and leave as @grpc/proto-loader objects (camelCase, enums by name, oneofs named).
 import { Controller, Inject } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
+import { fromProtoStruct, type ProtoStruct } from '@loopline/service-host/grpc-values';
 import type { ValueType } from '../../domain/definitions/definitions';
 import { OnlineFeatures, type EntityValue, type FeatureVector, type PushTarget } from '../../application/online-features';
 
 const service = 'FeatureServingService';
-
-/** google.protobuf.Value as proto-loader hands it over (oneof `kind`). */
-interface ProtoValue {
-  kind?: 'nullValue' | 'numberValue' | 'stringValue' | 'boolValue' | 'structValue' | 'listValue';
-  nullValue?: string;
-  numberValue?: number;
-  stringValue?: string;
-  boolValue?: boolean;
-  structValue?: { fields?: Record<string, ProtoValue> };
-  listValue?: { values?: ProtoValue[] };
-}
 
 const statusNames = { PRESENT: 'FIELD_STATUS_PRESENT', NULL_VALUE: 'FIELD_STATUS_NULL_VALUE', NOT_FOUND: 'FIELD_STATUS_NOT_FOUND', OUTSIDE_TTL: 'FIELD_STATUS_OUTSIDE_TTL' } as const;
 
@@ -56,24 +46,6 @@ function vectorMessage(vector: FeatureVector, type: ValueType) {
   }
 }
 
-function fromProtoValue(value: ProtoValue | undefined): unknown {
-  switch (value?.kind) {
-    case 'numberValue':
-      return value.numberValue;
-    case 'stringValue':
-      return value.stringValue;
-    case 'boolValue':
-      return value.boolValue;
-    case 'structValue':
-      return Object.fromEntries(Object.entries(value.structValue?.fields ?? {}).map(([key, field]) => [key, fromProtoValue(field)]));
-    case 'listValue':
-      return (value.listValue?.values ?? []).map(fromProtoValue);
-    default:
-      return null;
-  }
-}
-
-
 const pushTargets: Record<string, PushTarget> = {
   PUSH_TARGET_UNSPECIFIED: 'online_and_offline',
   PUSH_TARGET_ONLINE: 'online',
@@ -98,8 +70,8 @@ export class FeatureServingGrpcController {
   }
 
   @GrpcMethod(service, 'PushFeatures')
-  async pushFeatures(request: { featureView?: string; to?: string; rows?: { fields?: Record<string, ProtoValue> }[] }) {
-    const rows = (request.rows ?? []).map((row) => Object.fromEntries(Object.entries(row.fields ?? {}).map(([key, value]) => [key, fromProtoValue(value)])));
+  async pushFeatures(request: { featureView?: string; to?: string; rows?: ProtoStruct[] }) {
+    const rows = (request.rows ?? []).map(fromProtoStruct);
     const result = await this.online.push({ featureView: request.featureView ?? '', to: pushTargets[request.to ?? 'PUSH_TARGET_UNSPECIFIED'] ?? 'online_and_offline', rows });
     return { onlineRowCount: String(result.onlineRowCount), offlineRowCount: String(result.offlineRowCount) };
   }

@@ -4,6 +4,7 @@
 import { Controller, Inject } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import { NotFoundError } from '@loopline/errors';
+import { fromProtoValue, toProtoStruct, type ProtoValue } from '@loopline/service-host/grpc-values';
 import { ClickHouseLogStore } from '../clickhouse/log-store';
 import { LabelPublisher } from '../kafka/label-publisher';
 import { labelsBody, parseBody } from '../http/request-schemas';
@@ -12,42 +13,9 @@ import { splitPredictionRef } from '../../domain/log/prediction-rows';
 
 const service = 'MonitoringService';
 
-interface ProtoValue {
-  kind?: 'nullValue' | 'numberValue' | 'stringValue' | 'boolValue' | 'structValue' | 'listValue';
-  nullValue?: string;
-  numberValue?: number;
-  stringValue?: string;
-  boolValue?: boolean;
-  structValue?: { fields?: Record<string, ProtoValue> };
-  listValue?: { values?: ProtoValue[] };
-}
-
 interface ProtoTimestamp {
   seconds?: number | string | { toString(): string };
   nanos?: number;
-}
-
-function fromValue(value: ProtoValue | undefined): unknown {
-  if (!value) return null;
-  if (value.numberValue !== undefined && (value.kind === undefined || value.kind === 'numberValue')) return value.numberValue;
-  if (value.stringValue !== undefined && (value.kind === undefined || value.kind === 'stringValue')) return value.stringValue;
-  if (value.boolValue !== undefined && (value.kind === undefined || value.kind === 'boolValue')) return value.boolValue;
-  if (value.structValue) return Object.fromEntries(Object.entries(value.structValue.fields ?? {}).map(([key, entry]) => [key, fromValue(entry)]));
-  if (value.listValue) return (value.listValue.values ?? []).map(fromValue);
-  return null;
-}
-
-function toValue(value: unknown): ProtoValue {
-  if (value === null || value === undefined) return { nullValue: 'NULL_VALUE' };
-  if (typeof value === 'number') return { numberValue: value };
-  if (typeof value === 'string') return { stringValue: value };
-  if (typeof value === 'boolean') return { boolValue: value };
-  if (Array.isArray(value)) return { listValue: { values: value.map(toValue) } };
-  return { structValue: toStruct(value as Record<string, unknown>) };
-}
-
-function toStruct(object: Record<string, unknown>): { fields: Record<string, ProtoValue> } {
-  return { fields: Object.fromEntries(Object.entries(object).map(([key, value]) => [key, toValue(value)])) };
 }
 
 function isoOf(timestamp: ProtoTimestamp | undefined | null): string | undefined {
@@ -70,7 +38,7 @@ export class MonitoringGrpcController {
         ...(label.modelName ? { modelName: label.modelName } : {}),
         ...(label.entityKeys && Object.keys(label.entityKeys).length > 0 ? { entityKeys: label.entityKeys } : {}),
         targetName: label.targetName ?? '',
-        value: fromValue(label.value),
+        value: fromProtoValue(label.value),
         eventTime: isoOf(label.eventTime),
       })),
     };
@@ -87,7 +55,7 @@ export class MonitoringGrpcController {
     const { predictionId, rowIndex } = splitPredictionRef(request.predictionId ?? '');
     const prediction = predictionId === '' ? undefined : await this.log.prediction(predictionId, rowIndex);
     if (!prediction) throw new NotFoundError(`prediction "${request.predictionId ?? ''}" is unknown (it may not be stored yet)`, { predictionId: request.predictionId });
-    return { prediction: toStruct(presentPrediction(prediction) as unknown as Record<string, unknown>) };
+    return { prediction: toProtoStruct(presentPrediction(prediction)) };
   }
 
   @GrpcMethod(service, 'GetModelPerformance')
@@ -98,6 +66,6 @@ export class MonitoringGrpcController {
     const targetName = request.targetName || (await this.log.labelTargets(modelName))[0] || null;
     const window = from === undefined && to === undefined ? null : { kind: 'time' as const, startMs: from ? Date.parse(from) : 0, endMs: to ? Date.parse(to) : 8_000_000_000_000 };
     const versions = await this.log.performance({ modelName, modelVersion: null, window, targetName });
-    return { performance: toStruct(presentPerformance(modelName, targetName, versions) as unknown as Record<string, unknown>) };
+    return { performance: toProtoStruct(presentPerformance(modelName, targetName, versions)) };
   }
 }

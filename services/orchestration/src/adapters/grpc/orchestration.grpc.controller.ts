@@ -6,6 +6,7 @@ import { GrpcMethod } from '@nestjs/microservices';
 import { Metadata, type ServerWritableStream } from '@grpc/grpc-js';
 import { EMPTY, type Observable } from 'rxjs';
 import { StepKind } from '@loopline/contracts';
+import { fromProtoStruct, toProtoStruct, type ProtoStruct } from '@loopline/service-host/grpc-values';
 import { OrchestrationApplication } from '../../application/orchestration-application';
 import type { PipelineRow, RequestContext } from '../../application/ports';
 import type { RunView } from '../../application/run-view';
@@ -17,60 +18,7 @@ import { actorFrom, actorHeader, correlationHeader, documentFromText } from '../
 
 const service = 'OrchestrationService';
 // ---------------------------------------------------------------------------------------------
-// Struct, Timestamp and enum mapping
-
-type StructValue = { nullValue: 'NULL_VALUE' } | { numberValue: number } | { stringValue: string } | { boolValue: boolean } | { structValue: Struct } | { listValue: { values: StructValue[] } };
-interface Struct {
-  fields: Record<string, StructValue>;
-}
-
-function toValue(value: JsonValue | undefined): StructValue {
-  if (value === null || value === undefined) return { nullValue: 'NULL_VALUE' };
-  if (typeof value === 'number') return { numberValue: value };
-  if (typeof value === 'string') return { stringValue: value };
-  if (typeof value === 'boolean') return { boolValue: value };
-  if (Array.isArray(value)) return { listValue: { values: value.map((item) => toValue(item as JsonValue)) } };
-  return { structValue: toStruct(value as JsonValue) };
-}
-
-export function toStruct(value: JsonValue | undefined): Struct {
-  const fields: Record<string, StructValue> = {};
-  if (value !== null && typeof value === 'object' && !Array.isArray(value)) for (const [key, item] of Object.entries(value)) fields[key] = toValue(item);
-  return { fields };
-}
-
-interface LoadedValue {
-  kind?: string;
-  nullValue?: unknown;
-  numberValue?: number;
-  stringValue?: string;
-  boolValue?: boolean;
-  structValue?: { fields?: Record<string, LoadedValue> };
-  listValue?: { values?: LoadedValue[] };
-}
-
-function fromValue(value: LoadedValue): JsonValue {
-  switch (value.kind) {
-    case 'numberValue':
-      return value.numberValue ?? 0;
-    case 'stringValue':
-      return value.stringValue ?? '';
-    case 'boolValue':
-      return value.boolValue ?? false;
-    case 'structValue':
-      return fromStruct(value.structValue);
-    case 'listValue':
-      return (value.listValue?.values ?? []).map(fromValue);
-    default:
-      return null;
-  }
-}
-
-export function fromStruct(struct: { fields?: Record<string, LoadedValue> } | null | undefined): { [key: string]: JsonValue } {
-  const result: { [key: string]: JsonValue } = {};
-  for (const [key, value] of Object.entries(struct?.fields ?? {})) result[key] = fromValue(value);
-  return result;
-}
+// Timestamp and enum mapping (Struct through @loopline/service-host/grpc-values)
 
 function timestamp(iso: string | null | undefined) {
   if (!iso) return null;
@@ -95,8 +43,8 @@ function runMessage(run: RunView, withTasks = true) {
       eventType: run.trigger.kind === 'event' ? (run.trigger.eventType ?? '') : '',
       eventId: run.trigger.kind === 'event' ? (run.trigger.eventId ?? '') : '',
     },
-    parameters: toStruct(run.params),
-    outputs: toStruct(run.outputs),
+    parameters: toProtoStruct(run.params),
+    outputs: toProtoStruct(run.outputs),
     tasks: withTasks
       ? run.tasks.map((task) => ({
           taskId: task.taskId,
@@ -105,8 +53,8 @@ function runMessage(run: RunView, withTasks = true) {
           dependsOn: task.dependsOn,
           cached: task.cached,
           skipReason: task.skipReason ?? '',
-          inputs: toStruct(task.inputs),
-          outputs: toStruct(task.outputs),
+          inputs: toProtoStruct(task.inputs),
+          outputs: toProtoStruct(task.outputs),
           cacheKey: task.cacheKey ?? '',
           attempts: task.attempts.map((attempt) => ({
             attempt: attempt.attempt,
@@ -136,7 +84,7 @@ function pipelineMessage(row: PipelineRow) {
     name: row.name,
     version: row.version,
     definitionHash: row.definitionHash,
-    definition: toStruct(row.document),
+    definition: toProtoStruct(row.document),
     appliedBy: row.appliedBy,
     appliedAt: timestamp(row.appliedAt),
   };
@@ -190,10 +138,10 @@ export class OrchestrationGrpcController {
   }
 
   @GrpcMethod(service, 'StartPipelineRun')
-  async startPipelineRun(request: { pipelineName: string; pipelineVersion: number; parameters: { fields?: Record<string, LoadedValue> } | null; requestId: string }, metadata: Metadata) {
+  async startPipelineRun(request: { pipelineName: string; pipelineVersion: number; parameters: ProtoStruct | null; requestId: string }, metadata: Metadata) {
     const run = await this.application.startRun(
       request.pipelineName,
-      { params: fromStruct(request.parameters), version: request.pipelineVersion || undefined, requestId: request.requestId || undefined },
+      { params: fromProtoStruct(request.parameters) as { [key: string]: JsonValue }, version: request.pipelineVersion || undefined, requestId: request.requestId || undefined },
       contextOf(metadata),
     );
     return { run: runMessage(run) };
@@ -247,7 +195,7 @@ export class OrchestrationGrpcController {
       tasks: lineage.tasks.map((task) => ({
         ...task,
         stepKind: stepKindEnum(task.stepKind as StepKindName),
-        parameters: toStruct(task.parameters),
+        parameters: toProtoStruct(task.parameters),
         completedAt: timestamp(task.completedAt),
       })),
     };

@@ -2,28 +2,18 @@ import { Controller, Inject } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import type { Metadata, ServerUnaryCall } from '@grpc/grpc-js';
 import { ValidationError } from '@loopline/errors';
+import { fromProtoStruct, toProtoStruct, toProtoValue, type ProtoStruct } from '@loopline/service-host/grpc-values';
 import { performance } from 'node:perf_hooks';
 import { InferenceService } from '../../application/inference-service';
 import { parsePredictBody, presentEntityPrediction } from '../http/entity-predictions';
 import { toRpcException } from './oip-grpc.controller';
-
-/** google.protobuf.Value as proto-loader hands it over and takes it (oneof `kind`). */
-export interface ProtoValue {
-  kind?: 'nullValue' | 'numberValue' | 'stringValue' | 'boolValue' | 'structValue' | 'listValue';
-  nullValue?: string | number;
-  numberValue?: number;
-  stringValue?: string;
-  boolValue?: boolean;
-  structValue?: { fields?: Record<string, ProtoValue> };
-  listValue?: { values?: ProtoValue[] };
-}
 
 export interface PredictByEntityMessage {
   readonly modelName: string;
   readonly modelVersion: string;
   readonly id: string;
   readonly entities: Record<string, string>;
-  readonly features?: { fields?: Record<string, ProtoValue> } | null;
+  readonly features?: ProtoStruct | null;
   readonly featureService: string;
 }
 
@@ -47,7 +37,7 @@ export class PredictionGrpcController {
       const body = parsePredictBody({
         ...(request.id ? { id: request.id } : {}),
         entities: request.entities ?? {},
-        features: fromStruct(request.features),
+        features: fromProtoStruct(request.features),
         ...(request.featureService ? { featureService: request.featureService } : {}),
       });
       const deadline = call.getDeadline();
@@ -69,42 +59,11 @@ export class PredictionGrpcController {
         modelName: presented.modelName,
         modelVersion: presented.modelVersion,
         trafficRole: roles[result.role],
-        outputs: { fields: Object.fromEntries(Object.entries(presented.outputs).map(([name, value]) => [name, toProtoValue(value)])) },
+        outputs: toProtoStruct(presented.outputs),
         features: Object.fromEntries(Object.entries(result.features).map(([name, feature]) => [name, { value: toProtoValue(feature.value), status: statuses[feature.status] }])),
       };
     } catch (error) {
       throw toRpcException(error);
     }
   }
-}
-
-function fromStruct(struct: { fields?: Record<string, ProtoValue> } | null | undefined): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(struct?.fields ?? {}).map(([key, value]) => [key, fromProtoValue(value)]));
-}
-
-export function fromProtoValue(value: ProtoValue | undefined): unknown {
-  switch (value?.kind) {
-    case 'numberValue':
-      return value.numberValue;
-    case 'stringValue':
-      return value.stringValue;
-    case 'boolValue':
-      return value.boolValue;
-    case 'structValue':
-      return fromStruct(value.structValue);
-    case 'listValue':
-      return (value.listValue?.values ?? []).map(fromProtoValue);
-    default:
-      return null;
-  }
-}
-
-export function toProtoValue(value: unknown): ProtoValue {
-  if (value === null || value === undefined) return { nullValue: 'NULL_VALUE' };
-  if (typeof value === 'number') return Number.isFinite(value) ? { numberValue: value } : { nullValue: 'NULL_VALUE' };
-  if (typeof value === 'string') return { stringValue: value };
-  if (typeof value === 'boolean') return { boolValue: value };
-  if (Array.isArray(value)) return { listValue: { values: value.map(toProtoValue) } };
-  if (typeof value === 'object') return { structValue: { fields: Object.fromEntries(Object.entries(value).map(([key, item]) => [key, toProtoValue(item)])) } };
-  return { stringValue: String(value) };
 }

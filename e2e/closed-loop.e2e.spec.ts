@@ -53,6 +53,8 @@ describe('the closed loop', () => {
         '--sample', '0.3', '--traffic', '0.025', '--speed', '3.5',
         '--weak-start', '--bad-candidate', '2001-02-05',
         '--monitor-metric', 'roc_auc', '--monitor-threshold', '0.58', '--window', '600',
+        // One announcement per alert: the scenario's own worse candidate must have the canary alone.
+        '--repeat-alerts', '30m',
         '--summary-json', summaryFile,
       ],
       { env, cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },

@@ -96,9 +96,9 @@ describe('MonitoringService drift alerts', () => {
     );
   }
 
-  it('raises DriftDetected with evidence on shifted data and resolves it after recovery', async () => {
+  it('raises DriftDetected with evidence on shifted data, announces it again while it lasts, and resolves it after recovery', async () => {
     const monitorName = `${model}-inputs`;
-    const put = await rest(monitoring.baseUrl, 'PUT', `/v1/monitors/${monitorName}`, { modelName: model, version: 1, window: { kind: 'count', size: 300 }, drift: { predictionDrift: false }, severity: 'critical' });
+    const put = await rest(monitoring.baseUrl, 'PUT', `/v1/monitors/${monitorName}`, { modelName: model, version: 1, window: { kind: 'count', size: 300 }, drift: { predictionDrift: false }, severity: 'critical', repeatAfter: '3s' });
     assert.equal(put.status, 200, JSON.stringify(put.body));
 
     await publishWindow(0, 0);
@@ -124,6 +124,17 @@ describe('MonitoringService drift alerts', () => {
       ['origin', true],
     ]);
     assert.match(message.evidence.referenceProfileUri, /training-sets\/ts-drift/);
+
+    // Still drifting after the repeat interval: the same alert is announced again, once per interval.
+    await new Promise((resolve) => setTimeout(resolve, 3_100));
+    const repeated = await rest<{ alert: { action: string; alertId: string } }>(monitoring.baseUrl, 'POST', `/v1/monitors/${monitorName}/evaluate`);
+    assert.deepEqual([repeated.body.alert.action, repeated.body.alert.alertId], ['renotified', message.alertId]);
+    const kept = await rest<{ alert: { action: string } }>(monitoring.baseUrl, 'POST', `/v1/monitors/${monitorName}/evaluate`);
+    assert.equal(kept.body.alert.action, 'kept_open', 'within the interval nothing is announced');
+    await eventually(() => seen.filter((event) => event.type === 'loopline.monitoring.v1.DriftDetected' && (event.message as { alertId: string }).alertId === message.alertId).length === 2, {
+      timeoutMs: 30_000,
+      what: 'the second DriftDetected of the alert on Kafka',
+    });
 
     await publishWindow(0, 600);
     const recovered = await rest<{ evaluation: { drift: { verdict: string } }; alert: { action: string } }>(monitoring.baseUrl, 'POST', `/v1/monitors/${monitorName}/evaluate`);

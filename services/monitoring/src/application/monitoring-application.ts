@@ -4,7 +4,7 @@
 // dismiss. Time and ids come from the injected clock and id source.
 import { IllegalStateError, NotFoundError, ValidationError } from '@loopline/errors';
 import { decideAlert, type Verdict } from '../domain/monitor/alert-decision';
-import { defaultDriftShare, defaultMinLabelled, lastClosedWindow, parseDuration, timeWindows, type MonitorSpec, type WindowRef } from '../domain/monitor/monitor';
+import { defaultDriftShare, defaultMinLabelled, defaultRepeatAfter, lastClosedWindow, parseDuration, timeWindows, type MonitorSpec, type WindowRef } from '../domain/monitor/monitor';
 import type { ClickHouseLogStore, ModelSeen } from '../adapters/clickhouse/log-store';
 import { labelDelayMs, type Evaluation, type WindowEvaluator } from '../adapters/clickhouse/window-evaluator';
 import { evidenceJson, raisedMessage, resolvedMessage, type EvidenceInput } from '../adapters/kafka/alert-messages';
@@ -42,7 +42,7 @@ export interface MonitoringDeps {
 
 export interface EvaluationOutcome {
   readonly evaluation: Evaluation;
-  readonly alert: { readonly action: 'raised' | 'resolved' | 'kept_open' | 'none'; readonly alertId?: string; readonly kind?: AlertKindName };
+  readonly alert: { readonly action: 'raised' | 'resolved' | 'renotified' | 'kept_open' | 'none'; readonly alertId?: string; readonly kind?: AlertKindName };
 }
 
 const systemActor = 'service:monitoring';
@@ -234,6 +234,9 @@ export class MonitoringApplication {
         await this.resolve(open, 'recovered', systemActor, `a later window is back within the thresholds`, evidenceOf(evaluation, open.kind));
         return { evaluation, alert: { action: 'resolved', alertId: open.alertId, kind: open.kind } };
       }
+      if (verdicts[open.kind] === 'breached' && (await this.renotify(spec, open, evaluation))) {
+        return { evaluation, alert: { action: 'renotified', alertId: open.alertId, kind: open.kind } };
+      }
       return { evaluation, alert: { action: 'kept_open', alertId: open.alertId, kind: open.kind } };
     }
     // Performance (quality or SLO) first: it is the stronger signal; drift otherwise.
@@ -264,6 +267,27 @@ export class MonitoringApplication {
     });
     this.deps.observer?.alertsChanged?.();
     return { evaluation, alert: raised ? { action: 'raised', alertId, kind } : { action: 'kept_open' } };
+  }
+
+  /** Announces a still-breaching open alert again once its repeat interval has passed. */
+  private async renotify(spec: MonitorSpec, open: AlertRecord, evaluation: Evaluation): Promise<boolean> {
+    const evidence = evidenceOf(evaluation, open.kind);
+    if (!evidence) return false;
+    const now = this.deps.clock.now();
+    const repeatAfterMs = parseDuration(spec.repeatAfter ?? defaultRepeatAfter) ?? parseDuration(defaultRepeatAfter)!;
+    const lastNotifiedBefore = new Date(now.getTime() - repeatAfterMs);
+    const eventId = this.deps.ids.newId();
+    const message = raisedMessage({ eventId, alertId: open.alertId, modelName: open.modelName, modelVersion: open.modelVersion, monitorName: spec.name, severity: open.severity, evidence, detectedAt: now });
+    const renotified = await this.deps.storage.renotifyAlert(open.alertId, lastNotifiedBefore, {
+      eventId,
+      type: 'AlertRenotified',
+      data: { alertId: open.alertId, evidence: evidenceJson(evidence) },
+      actor: systemActor,
+      time: now,
+      outbox: message,
+    });
+    if (renotified) this.deps.logger?.info({ alertId: open.alertId, monitor: spec.name }, 'alert still breaching: announced again');
+    return renotified;
   }
 
   // ------------------------------------------------------------------------------------------

@@ -57,6 +57,8 @@ export interface ScenarioOptions {
     /** null: the first champion's holdout value minus 0.02. */
     readonly threshold: number | null;
     readonly minLabelled: number;
+    /** How long after its last announcement a still-breaching alert is announced again. */
+    readonly repeatAfter: string;
   };
   /** How long to wait for runs still active when the replay ends. */
   readonly settleTimeoutMs: number;
@@ -294,6 +296,7 @@ export class FlightsScenario {
       window: { kind: 'count', size: monitors.windowSize },
       drift: { method: 'auto', driftShare: monitors.driftShare },
       severity: 'warning',
+      repeatAfter: monitors.repeatAfter,
     });
     await this.platform.putMonitor(`${modelName}-${monitors.metric}`, {
       modelName,
@@ -301,6 +304,7 @@ export class FlightsScenario {
       window: { kind: 'count', size: monitors.windowSize },
       performance: { metric: monitors.metric, threshold, targetName, labelDelay: `${labelDelaySeconds}s`, minLabelled: monitors.minLabelled },
       severity: 'critical',
+      repeatAfter: monitors.repeatAfter,
     });
     this.note(`monitors: drift of the inputs and live ${monitors.metric} < ${threshold} over windows of ${monitors.windowSize} predictions (labels ${this.options.labelDelayHours} simulated hours late)`);
   }

@@ -1,7 +1,7 @@
 // Request bodies and query strings of the REST API, parsed strictly: a bad field is a 400 naming it.
 import { z } from 'zod';
 import { ValidationError } from '@loopline/errors';
-import { defaultDriftShare, defaultLabelDelay, defaultMinLabelled, parseDuration, type MonitorSpec } from '../../domain/monitor/monitor';
+import { defaultDriftShare, defaultLabelDelay, defaultMinLabelled, parseDuration, type MonitorSpec, defaultRepeatAfter } from '../../domain/monitor/monitor';
 
 const name = z.string().min(1).max(200).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, . _ - (starting with a letter or digit)');
 const isoTime = z
@@ -69,6 +69,7 @@ export const monitorBody = z
       .optional(),
     slo: z.object({ latencyP99Ms: z.number().positive().finite().optional(), errorRate: z.number().min(0).max(1).optional() }).strict().optional(),
     severity: z.enum(['warning', 'critical']).default('warning'),
+    repeatAfter: duration.default(defaultRepeatAfter),
   })
   .strict()
   .refine((body) => body.drift !== undefined || body.performance !== undefined || body.slo !== undefined, { message: 'a monitor needs drift, performance or slo' })
@@ -88,6 +89,7 @@ export function monitorSpecOf(monitorName: string, body: unknown): MonitorSpec {
     performance: parsed.performance ?? null,
     slo: parsed.slo ?? null,
     severity: parsed.severity,
+    repeatAfter: parsed.repeatAfter,
   };
 }
 

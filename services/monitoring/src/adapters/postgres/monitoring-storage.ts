@@ -60,7 +60,7 @@ export interface MonitorState {
 /** One alert change: the row update and the event with its outbox message. */
 export interface AlertChange {
   readonly eventId: string;
-  readonly type: 'AlertRaised' | 'AlertAcknowledged' | 'AlertResolved';
+  readonly type: 'AlertRaised' | 'AlertRenotified' | 'AlertAcknowledged' | 'AlertResolved';
   readonly data: Record<string, unknown>;
   readonly actor: string;
   readonly time: Date;
@@ -110,6 +110,7 @@ export class MonitoringStorage {
         );
         CREATE UNIQUE INDEX IF NOT EXISTS alerts_one_open_per_monitor_version ON ${monitoringSchema}.alerts (monitor_name, model_version) WHERE status <> 'resolved';
         CREATE INDEX IF NOT EXISTS alerts_by_model ON ${monitoringSchema}.alerts (model_name, detected_at DESC);
+        ALTER TABLE ${monitoringSchema}.alerts ADD COLUMN IF NOT EXISTS notified_at timestamptz;
       `);
     })().catch((error: unknown) => {
       this.migration = undefined;
@@ -222,6 +223,23 @@ export class MonitoringStorage {
       );
       if (!rowCount) return false;
       await this.append(tx, alert.alertId, change, 'no_stream');
+      return true;
+    });
+  }
+
+  /**
+   * Announces an open alert again (its outbox message in `change`) unless it was announced after
+   * `lastNotifiedBefore`; false when it was, or is resolved meanwhile.
+   */
+  async renotifyAlert(alertId: string, lastNotifiedBefore: Date, change: AlertChange): Promise<boolean> {
+    const pool = await this.db();
+    return withTransaction(pool, async (tx) => {
+      const { rowCount } = await tx.query(
+        `UPDATE ${monitoringSchema}.alerts SET notified_at = $2 WHERE alert_id = $1 AND status <> 'resolved' AND COALESCE(notified_at, detected_at) <= $3`,
+        [alertId, change.time, lastNotifiedBefore],
+      );
+      if (!rowCount) return false;
+      await this.append(tx, alertId, change, 'any');
       return true;
     });
   }

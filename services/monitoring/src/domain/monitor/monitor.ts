@@ -45,11 +45,18 @@ export interface MonitorSpec {
   readonly performance: PerformanceSpec | null;
   readonly slo: SloSpec | null;
   readonly severity: Severity;
+  /**
+   * While its alert stays open and windows keep breaching, the alert is announced again this long
+   * after its last announcement (Alertmanager's repeat interval), so a retraining whose candidate
+   * was refused gets another chance on fresher data. Absent in monitors stored before it existed.
+   */
+  readonly repeatAfter?: string;
 }
 
 export const defaultDriftShare = 0.5;
 export const defaultMinLabelled = 100;
 export const defaultLabelDelay = '0s';
+export const defaultRepeatAfter = '30m';
 
 /** Which way each metric improves. */
 export function higherIsBetter(metric: PerformanceMetric | 'latency_p99_ms' | 'error_rate'): boolean {

@@ -106,22 +106,23 @@ describe('startTaskExecution', () => {
     await send(runId, StepKind.INGEST_DATASET, { sourceName: 'flights' });
     await eventually(() => answersFor(runId).length >= 1, { timeoutMs: 30_000, what: 'TaskCompleted' });
     await eventually(async () => (await executions[0]!.ledger.find(key))?.published === true, { timeoutMs: 10_000, what: 'the answer recorded as published' });
-    const [answer, ...others] = answersFor(runId);
-    assert.equal(others.length, 0, 'one answer');
+    const [answer] = answersFor(runId);
     assert.equal(answer!.type, TaskCompletedSchema.typeName);
     assert.deepEqual(answer!.message.outputs, { datasetVersionId: 'v-flights', rowCount: 3, created: true });
     assert.equal(answer!.message.executor, 'ingestion');
     assert.equal(answer!.message.idempotencyKey, key);
     assert.match(answer!.message.logsTail ?? '', /ingesting flights/);
-    assert.equal(callsFor(runId).length, 1, 'executed once');
 
-    // A re-sent command (orchestration missed the answer) gets the recorded answer again.
+    // A re-sent command (orchestration missed the answer) gets the recorded answer again. (The
+    // duplicate sent above got no answer if it came while the work ran, the recorded one if after.)
+    const answeredBefore = answersFor(runId).length;
     await send(runId, StepKind.INGEST_DATASET, { sourceName: 'flights' });
-    await eventually(() => answersFor(runId).length === 2, { timeoutMs: 20_000, what: 'the answer sent again' });
-    const again = answersFor(runId)[1]!;
-    assert.deepEqual(again.message.outputs, answer!.message.outputs);
-    assert.equal(again.id, answer!.id, 'same CloudEvents id for the same attempt');
-    assert.equal(callsFor(runId).length, 1, 'still executed once');
+    await eventually(() => answersFor(runId).length > answeredBefore, { timeoutMs: 20_000, what: 'the answer sent again' });
+    for (const again of answersFor(runId)) {
+      assert.deepEqual(again.message.outputs, answer!.message.outputs);
+      assert.equal(again.id, answer!.id, 'same CloudEvents id for the same attempt');
+    }
+    assert.equal(callsFor(runId).length, 1, 'executed once');
   });
 
   it('answers TaskFailed with the classified error: a TaskFailure as thrown, a ValidationError as INVALID_REQUEST, neither retryable', async () => {

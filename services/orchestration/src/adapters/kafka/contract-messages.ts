@@ -20,6 +20,7 @@ import {
   type TaskFailed,
 } from '@loopline/contracts';
 import type { NewEvent, OutboxMessage } from '@loopline/eventsourcing';
+import { stepKindOfTask, taskKindOf } from '@loopline/messaging';
 import type { RunMessages } from '../../application/ports';
 import type { TaskResultInput } from '../../application/orchestration-application';
 import type { StepKindName } from '../../domain/pipeline/step-kinds';
@@ -32,26 +33,14 @@ export const orchestrationSource = '/loopline/orchestration';
 /** The most log text a result carries (TaskCompleted.logs_tail, TaskError.logs_tail). */
 export const maxLogsTailBytes = 64 * 1024;
 
-const stepKindEnum: Readonly<Record<StepKindName, StepKind>> = {
-  ingest: StepKind.INGEST_DATASET,
-  validate: StepKind.VALIDATE_DATASET,
-  materialize: StepKind.MATERIALIZE_FEATURES,
-  build_training_set: StepKind.BUILD_TRAINING_SET,
-  train: StepKind.TRAIN_MODEL,
-  tune: StepKind.TUNE_HYPERPARAMETERS,
-  evaluate: StepKind.EVALUATE_MODEL,
-  register: StepKind.REGISTER_MODEL,
-  promote: StepKind.PROMOTE_MODEL,
-  deploy: StepKind.DEPLOY_MODEL,
-  command: StepKind.RUN_COMMAND,
-};
-
+/** The contract enum of a step kind (the one table, shared with the executing services). */
 export function stepKindOf(name: StepKindName): StepKind {
-  return stepKindEnum[name];
+  return stepKindOfTask(name);
 }
 
+/** A contract step kind's name; undefined for UNSPECIFIED or a value this build does not know. */
 export function stepKindName(kind: StepKind): StepKindName | undefined {
-  return (Object.entries(stepKindEnum) as [StepKindName, StepKind][]).find(([, value]) => value === kind)?.[0];
+  return taskKindOf(kind);
 }
 
 const triggerKinds = { manual: TriggerKind.MANUAL, schedule: TriggerKind.SCHEDULE, event: TriggerKind.EVENT } as const;

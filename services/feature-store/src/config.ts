@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { loadArtifactStoreSettings, type ArtifactStoreSettings } from '@loopline/artifacts';
 import { ConfigError, loadConfig as parseEnv, loadServiceConfig, type ServiceConfig } from '@loopline/config';
+import { datasetAccessModes, type DatasetAccess } from './application/ports';
 
 const positiveInt = z.coerce.number().int().positive();
 const flag = z.enum(['true', 'false']).transform((value) => value === 'true');
@@ -12,6 +13,8 @@ const flag = z.enum(['true', 'false']).transform((value) => value === 'true');
  */
 const featureStoreSchema = z.object({
   LOOPLINE_INGESTION_URL: z.string().url().default('http://127.0.0.1:7001'),
+  LOOPLINE_FEATURE_STORE_DATASET_ACCESS: z.enum(datasetAccessModes).optional(),
+  LOOPLINE_FEATURE_STORE_CLICKHOUSE_DATASET_URL: z.string().url().optional(),
   LOOPLINE_FEATURE_STORE_CONSUME_DATASET_EVENTS: flag.default('true'),
   LOOPLINE_FEATURE_STORE_MATERIALIZATION_TIMEOUT_MS: positiveInt.default(600_000),
   LOOPLINE_FEATURE_STORE_CACHE_ROWS_PER_VIEW: positiveInt.default(100_000),
@@ -30,6 +33,14 @@ export interface FeatureStoreSettings {
   /** Dataset versions downloaded from ingestion, kept by digest. */
   readonly datasetFolder: string;
   readonly ingestionUrl: string;
+  /**
+   * How the offline store reaches dataset versions: `local-files` (downloaded, read with `file()`;
+   * embedded ClickHouse only) or `ingestion-url` (ClickHouse fetches them from ingestion with
+   * `url()`). Default: `local-files` with the embedded chDB, `ingestion-url` with a server.
+   */
+  readonly datasetAccess: DatasetAccess;
+  /** The ingestion service's base URL as ClickHouse reaches it (`ingestion-url`); default `ingestionUrl`. */
+  readonly clickhouseDatasetUrl: string;
   /** Materialize on every `DatasetVersionCreated` (consume ingestion's topic). */
   readonly consumeDatasetEvents: boolean;
   readonly materializationTimeoutMs: number;
@@ -58,7 +69,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FeatureStoreCo
   const artifactStore = collect(problems, () =>
     loadArtifactStoreSettings(env, { envPrefix: 'LOOPLINE_FEATURE_STORE_', localRoot: artifactRoot, defaultS3Prefix: 'feature-store/' }),
   );
-  if (service === undefined || own === undefined || artifactStore === undefined) throw new ConfigError(problems);
+  if (service !== undefined && own !== undefined && service.clickhouseUrl && own.LOOPLINE_FEATURE_STORE_DATASET_ACCESS === 'local-files') {
+    // A ClickHouse server cannot read the files this process downloads: refuse at start, not at the first materialization.
+    problems.push('LOOPLINE_FEATURE_STORE_DATASET_ACCESS=local-files needs the embedded ClickHouse (chDB); with LOOPLINE_CLICKHOUSE_URL use ingestion-url');
+  }
+  if (service === undefined || own === undefined || artifactStore === undefined || problems.length > 0) throw new ConfigError(problems);
   return {
     ...service,
     featureStore: {
@@ -66,6 +81,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FeatureStoreCo
       artifactStore,
       datasetFolder: resolve(dataDir, 'feature-store', 'datasets'),
       ingestionUrl: own.LOOPLINE_INGESTION_URL,
+      datasetAccess: own.LOOPLINE_FEATURE_STORE_DATASET_ACCESS ?? (service.clickhouseUrl ? 'ingestion-url' : 'local-files'),
+      clickhouseDatasetUrl: own.LOOPLINE_FEATURE_STORE_CLICKHOUSE_DATASET_URL ?? own.LOOPLINE_INGESTION_URL,
       consumeDatasetEvents: own.LOOPLINE_FEATURE_STORE_CONSUME_DATASET_EVENTS,
       materializationTimeoutMs: own.LOOPLINE_FEATURE_STORE_MATERIALIZATION_TIMEOUT_MS,
       cacheRowsPerView: own.LOOPLINE_FEATURE_STORE_CACHE_ROWS_PER_VIEW,

@@ -95,15 +95,18 @@ class FeatureStoreLifecycle implements OnApplicationBootstrap, BeforeApplication
     },
     {
       provide: ClickHouseOfflineStore,
-      useFactory: (infrastructure: Infrastructure, config: FeatureStoreConfig, definitions: DefinitionsApplication) => {
+      useFactory: (infrastructure: Infrastructure, settings: FeatureStoreSettings, definitions: DefinitionsApplication) => {
         if (!infrastructure.clickhouse) throw new UnavailableError('ClickHouse is not configured');
-        return new ClickHouseOfflineStore(infrastructure.clickhouse, async (view) => joinKeysOf(await definitions.recentCatalog(), view), !config.clickhouseUrl);
+        return new ClickHouseOfflineStore(infrastructure.clickhouse, async (view) => joinKeysOf(await definitions.recentCatalog(), view), {
+          mode: settings.datasetAccess,
+          ingestionUrl: settings.clickhouseDatasetUrl,
+        });
       },
-      inject: [INFRASTRUCTURE, SERVICE_CONFIG, DefinitionsApplication],
+      inject: [INFRASTRUCTURE, FEATURE_STORE_SETTINGS, DefinitionsApplication],
     },
     {
       provide: DatasetFiles,
-      useFactory: (source: DatasetSource, settings: FeatureStoreSettings) => new DatasetFiles(source, settings.datasetFolder),
+      useFactory: (source: DatasetSource, settings: FeatureStoreSettings) => new DatasetFiles(source, settings.datasetFolder, settings.datasetAccess),
       inject: [DATASET_SOURCE, FEATURE_STORE_SETTINGS],
     },
     {

@@ -2,7 +2,8 @@
 // embedded chDB, beside a stand-in for the ingestion service: a small HTTP server that answers
 // the two ingestion routes the feature store uses with Parquet files the test wrote (through the
 // same chDB). Which parts are real: the service, Postgres, Kafka, ClickHouse, the HTTP client of
-// ingestion; only ingestion itself is stood in for.
+// ingestion; only ingestion itself is stood in for. With `datasetAccess: 'ingestion-url'` the
+// data route is fetched by ClickHouse itself (`url()`), as a ClickHouse server would.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
@@ -15,6 +16,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { protoRoot } from '@loopline/contracts';
 import { eventually } from '@loopline/testing';
 import { INFRASTRUCTURE, startService, type Infrastructure, type RunningService } from '@loopline/service-host';
+import type { DatasetAccess } from '../src/application/ports';
 import { loadConfig, type FeatureStoreConfig } from '../src/config';
 import { featureStoreService } from '../src/feature-store-service';
 
@@ -33,6 +35,10 @@ export class FakeIngestion {
   private lastCreatedMs = 0;
   url = '';
   requests = 0;
+  /** Every request of a version's bytes (`/data`): who asked (user agent) and how. */
+  readonly dataRequests: { readonly method: string; readonly userAgent: string; readonly versionId: string }[] = [];
+  /** While set, the data route answers 503 (ingestion's storage unreachable). */
+  dataUnavailable = false;
 
   async start(): Promise<void> {
     this.server = createServer((request, response) => {
@@ -53,6 +59,8 @@ export class FakeIngestion {
       const version = match && (wanted === 'latest' ? [...this.versions.values()].filter((candidate) => candidate.source === source).at(-1) : this.versions.get(`${source}/${wanted}`));
       if (!match || !version) return json(404, { error: 'unknown version' });
       if (match[3]) {
+        this.dataRequests.push({ method: request.method ?? '', userAgent: String(request.headers['user-agent'] ?? ''), versionId: version.versionId });
+        if (this.dataUnavailable) return json(503, { error: 'storage unavailable' });
         response.writeHead(200, { 'content-type': 'application/vnd.apache.parquet', 'x-loopline-sha256': version.sha256 });
         createReadStream(version.path).pipe(response);
         return;
@@ -118,6 +126,8 @@ export interface StartFeatureStoreOptions {
   /** A folder of this test (chDB data, artifacts, input files). */
   readonly dataDir: string;
   readonly grpcPort: number;
+  /** How the offline store reaches dataset versions (default: the service's, `local-files` on chDB). */
+  readonly datasetAccess?: DatasetAccess;
   readonly env?: Readonly<Record<string, string>>;
 }
 
@@ -137,6 +147,7 @@ export async function startFeatureStore(options: StartFeatureStoreOptions): Prom
     LOOPLINE_FEATURE_STORE_CONSUME_DATASET_EVENTS: 'false',
     // Pipeline tasks only where a spec asks for them (with its own group and pipeline names).
     LOOPLINE_FEATURE_STORE_TASKS: 'false',
+    ...(options.datasetAccess ? { LOOPLINE_FEATURE_STORE_DATASET_ACCESS: options.datasetAccess } : {}),
     ...options.env,
   };
   const service = await startService(featureStoreService(() => loadConfig(config)));

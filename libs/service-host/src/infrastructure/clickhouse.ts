@@ -13,7 +13,9 @@ export function openClickHouse(config: HostConfig): OpenedDependency<ClickHouseC
   const client = createClickHouseClient({
     url: config.clickhouseUrl,
     path: resolve(config.dataDir, 'clickhouse', config.service),
-    requestTimeoutMs: 5_000,
+    // Materializations, training sets and drift reports are long analytical queries: a server
+    // must not cut them off. Readiness probes are bounded by the readiness monitor's own timeout.
+    requestTimeoutMs: 30 * 60_000,
   });
   return {
     client,

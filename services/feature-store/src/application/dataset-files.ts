@@ -1,6 +1,8 @@
-// Dataset versions as local Parquet files: downloaded from the ingestion service once, verified
-// against their SHA-256 while they stream, kept under their digest for reuse (a training set and
-// several views often read the same version).
+// Dataset versions as the offline store reads them. With `local-files` (embedded ClickHouse): local
+// Parquet files, downloaded from the ingestion service once, verified against their SHA-256 while
+// they stream, kept under their digest for reuse (a training set and several views often read the
+// same version). With `ingestion-url` (a ClickHouse server): only described here; ClickHouse
+// fetches the bytes from ingestion itself and the offline store verifies their SHA-256 there.
 import { createHash } from 'node:crypto';
 import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
@@ -8,7 +10,7 @@ import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { IntegrityError } from '@loopline/errors';
-import type { DatasetFile, DatasetSource, DatasetVersionSummary } from './ports';
+import type { DatasetAccess, DatasetFile, DatasetSource, DatasetVersionSummary } from './ports';
 
 export class DatasetFiles {
   private readonly inFlight = new Map<string, Promise<DatasetFile>>();
@@ -16,6 +18,7 @@ export class DatasetFiles {
   constructor(
     private readonly source: DatasetSource,
     private readonly folder: string,
+    private readonly access: DatasetAccess = 'local-files',
   ) {}
 
   /** The id of the latest accepted version of a source, as ingestion says now. */
@@ -28,6 +31,7 @@ export class DatasetFiles {
     return this.source.list(sourceName);
   }
 
+  /** The version described by ingestion and, with `local-files`, downloaded (once; SHA-256 checked). */
   async fetch(sourceName: string, versionId: string): Promise<DatasetFile> {
     const key = `${sourceName}\u0000${versionId}`;
     const pending = this.inFlight.get(key);
@@ -39,6 +43,7 @@ export class DatasetFiles {
 
   private async download(sourceName: string, versionId: string): Promise<DatasetFile> {
     const info = await this.source.describe(sourceName, versionId);
+    if (this.access === 'ingestion-url') return { path: null, info };
     await mkdir(this.folder, { recursive: true });
     const path = join(this.folder, `${info.sha256}.parquet`);
     if (existsSync(path)) return { path, info };

@@ -106,7 +106,7 @@ export class Materializer {
         const file = await this.deps.datasets.fetch(view.definition.source, datasetVersionId);
         await this.deps.log.progress(started.id, 'offline', {});
         report('offline');
-        const offline = await this.deps.offline.materialize(view, datasetVersionId, file.path);
+        const offline = await this.deps.offline.materialize(view, datasetVersionId, file);
         await this.deps.log.progress(started.id, 'online', { offlineRowCount: offline.rowCount });
         report('online', offline.rowCount);
         let onlineRowCount = 0;

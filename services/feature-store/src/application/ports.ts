@@ -54,9 +54,25 @@ export interface DatasetSource {
   open(source: string, versionId: string): Promise<Readable>;
 }
 
-/** A local Parquet file of a dataset version, verified against its SHA-256. */
+export const datasetAccessModes = ['local-files', 'ingestion-url'] as const;
+
+/**
+ * How the offline store reaches the bytes of a dataset version:
+ * - `local-files`: the feature store downloads the version (SHA-256 checked while it streams) and
+ *   ClickHouse reads the local file (`file()`): only an embedded ClickHouse (chDB) sees that file.
+ * - `ingestion-url`: ClickHouse fetches the version from the ingestion service's
+ *   `/v1/sources/{source}/versions/{id}/data` itself (`url()`), so a ClickHouse server works; the
+ *   feature store writes nothing of the dataset to its disk.
+ */
+export type DatasetAccess = (typeof datasetAccessModes)[number];
+
+/**
+ * A dataset version as the offline store reads it: its description by ingestion and, with
+ * `local-files`, the local Parquet file verified against its SHA-256 (null with `ingestion-url`:
+ * ClickHouse fetches the bytes from ingestion and the offline store verifies them there).
+ */
 export interface DatasetFile {
-  readonly path: string;
+  readonly path: string | null;
   readonly info: DatasetVersionInfo;
 }
 
@@ -90,9 +106,9 @@ export interface FeatureRow {
   readonly values: Readonly<Record<string, FeatureValue>>;
 }
 
-/** The entity rows of a training set: one Parquet file, or several read one after the other. */
+/** The entity rows of a training set: one dataset version, or several read one after the other. */
 export interface EntityFiles {
-  readonly files: readonly string[];
+  readonly files: readonly DatasetFile[];
   /** The columns read from every file (those all of them have, in the first file's order). */
   readonly columns: readonly string[];
 }
@@ -104,21 +120,27 @@ export interface OfflineWriteResult {
 
 /** The offline store (ClickHouse): one table per view version, one partition per dataset version. */
 export interface OfflineStore {
-  /** Columns of a Parquet file. @throws ValidationError when the file is not readable Parquet. */
-  columnsOf(file: string): Promise<ColumnInfo[]>;
   /**
-   * Computes the view over the dataset file and makes its rows visible at once, replacing any
+   * Columns of a dataset version's Parquet.
+   * @throws ValidationError when it is not readable Parquet; IntegrityError when ClickHouse fetched
+   * bytes whose SHA-256 differs from the described one; UnavailableError when ClickHouse cannot
+   * fetch it from ingestion.
+   */
+  columnsOf(dataset: DatasetFile): Promise<ColumnInfo[]>;
+  /**
+   * Computes the view over the dataset version and makes its rows visible at once, replacing any
    * earlier rows of the same dataset version (so a rerun changes nothing).
    */
-  materialize(view: AppliedFeatureView, datasetVersionId: string, file: string): Promise<OfflineWriteResult>;
+  materialize(view: AppliedFeatureView, datasetVersionId: string, dataset: DatasetFile): Promise<OfflineWriteResult>;
   /** The latest row per entity of one dataset version, in batches. */
   latestPerEntity(view: AppliedFeatureView, datasetVersionId: string, onBatch: (rows: readonly FeatureRow[]) => Promise<void>): Promise<number>;
   /** Appends pushed rows, tagged with `pushSequence`. */
   push(view: AppliedFeatureView, rows: readonly FeatureRow[], pushSequence: number): Promise<number>;
   /**
    * Runs a training-set query (training-set-sql.ts) over the entity rows, writing Parquet to
-   * `outputFile` deterministically (same inputs, same bytes). Returns the row count. Several entity
-   * files (dataset versions) are read as one relation of `columns`, file by file, each in its order.
+   * `outputFile` (a local path) deterministically (same inputs, same bytes, in either dataset
+   * access mode). Returns the row count. Several entity dataset versions are read as one relation
+   * of `columns`, version by version, each in its order.
    */
   writeTrainingSet(sqlTemplate: string, entities: EntityFiles, outputFile: string): Promise<number>;
   /** Whether rows of the dataset version are stored for the view version. */

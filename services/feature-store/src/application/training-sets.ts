@@ -135,7 +135,7 @@ export class TrainingSets {
       query,
       engine: await this.deps.offline.engineVersion(),
     };
-    const { rowCount, artifact } = await this.build(recipe, { files: entities.files.map((file) => file.path), columns });
+    const { rowCount, artifact } = await this.build(recipe, { files: entities.files, columns });
     return this.deps.store.save({ id: artifact.sha256, rowCount, recipe, artifact, createdAt: this.deps.clock.now().toISOString() });
   }
 
@@ -169,14 +169,14 @@ export class TrainingSets {
     }
     const files: DatasetFile[] = [];
     for (const id of versionIds) files.push(await this.deps.datasets.fetch(source, id));
-    return { selector, files, columns: await this.commonColumns(files.map((file) => file.path)) };
+    return { selector, files, columns: await this.commonColumns(files) };
   }
 
-  /** The columns every file has, in the first file's order. */
-  private async commonColumns(paths: readonly string[]): Promise<string[]> {
+  /** The columns every dataset version has, in the first one's order. */
+  private async commonColumns(datasets: readonly DatasetFile[]): Promise<string[]> {
     let columns: string[] | undefined;
-    for (const path of paths) {
-      const names = (await this.deps.offline.columnsOf(path)).map((column) => column.name);
+    for (const dataset of datasets) {
+      const names = (await this.deps.offline.columnsOf(dataset)).map((column) => column.name);
       columns = columns === undefined ? names : columns.filter((name) => names.includes(name));
     }
     return columns ?? [];
@@ -198,7 +198,7 @@ export class TrainingSets {
     const record = await this.get(id);
     const { entities } = record.recipe;
     const versions = entities.versions ?? [{ versionId: entities.versionId, sha256: entities.sha256 }];
-    const files: string[] = [];
+    const files: DatasetFile[] = [];
     for (const version of versions) {
       const file = await this.deps.datasets.fetch(entities.source, version.versionId);
       if (file.info.sha256 !== version.sha256) {
@@ -206,7 +206,7 @@ export class TrainingSets {
           versionId: version.versionId,
         });
       }
-      files.push(file.path);
+      files.push(file);
     }
     const { artifact } = await this.build(record.recipe, { files, columns: entities.columns ?? [] });
     return { id, rebuiltSha256: artifact.sha256, identical: artifact.sha256 === id };

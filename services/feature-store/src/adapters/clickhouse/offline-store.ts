@@ -3,29 +3,62 @@
 // see all rows of a dataset version or none, a failed job leaves nothing behind, and a rerun
 // replaces the partition with identical rows (REFERENCE 6.4's exact-count concern does not arise:
 // nothing is appended twice).
+//
+// Dataset versions reach ClickHouse by the configured access mode (DatasetAccess): `local-files`
+// reads the file this process downloaded (`file()`; only an embedded chDB sees it) and writes
+// training sets with `INSERT INTO FUNCTION file`; `ingestion-url` has ClickHouse fetch the version
+// from the ingestion service (`url()`), verifies its SHA-256 there, and streams training sets back
+// through the client (`SELECT … FORMAT Parquet`), so a ClickHouse server works. The tests run both
+// modes on chDB: `ingestion-url` issues exactly the queries a server gets.
 import { randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { UnavailableError, ValidationError } from '@loopline/errors';
+import { IllegalStateError, IntegrityError, UnavailableError, ValidationError } from '@loopline/errors';
 import type { AppliedFeatureView } from '../../domain/definitions/catalog';
 import { columnsOf, parseExpression, sqlString } from '../../domain/definitions/expression';
 import type { FeatureValue } from '../../domain/online/online-values';
-import type { ColumnInfo, EntityFiles, FeatureRow, OfflineStore, OfflineWriteResult } from '../../application/ports';
+import type { ColumnInfo, DatasetAccess, DatasetFile, EntityFiles, FeatureRow, OfflineStore, OfflineWriteResult } from '../../application/ports';
+import { parquetRowCount } from '../parquet/parquet-row-count';
 import { entitiesPlaceholder, quoteAnyIdentifier } from './training-set-sql';
 import { createTableSql, latestPerEntitySql, materializeSelectSql, offlineDatabase, offlineTable, pushPartition, type ViewShape } from './view-sql';
 
 const jsonSettings = { output_format_json_quote_64bit_integers: 0 } as const;
 
+// One thread: row numbers, join order and Parquet row groups come out the same every time, in
+// either output path (the bytes of `INSERT INTO FUNCTION file` and of `FORMAT Parquet` are equal).
+const trainingSetSettings = { max_threads: 1, join_use_nulls: 1, output_format_parquet_row_group_size: '100000' } as const;
+
+// Queries reading from ingestion with `url()` retry a failed fetch a little, then fail: by default
+// ClickHouse retries for minutes (10 tries, backoff to 10 s, at several layers: 130 s measured
+// against a 503), far past any caller's patience. The job itself is retried by its caller (a
+// request, the pipeline task's retry policy, the redelivered event).
+// (UInt64 settings are strings in the client's types.)
+const urlSettings = { http_max_tries: '3', http_retry_initial_backoff_ms: '100', http_retry_max_backoff_ms: '1000' } as const;
+
+const emptySha256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+
+/** Dataset versions whose SHA-256 ClickHouse confirmed, remembered at most this many. */
+const maxVerified = 10_000;
+
+export interface OfflineDatasetAccess {
+  readonly mode: DatasetAccess;
+  /** The ingestion service's base URL as ClickHouse reaches it (`ingestion-url`). */
+  readonly ingestionUrl: string;
+}
+
 export class ClickHouseOfflineStore implements OfflineStore {
   private ready: Promise<void> | undefined;
+  private readonly verified = new Map<string, Promise<void>>();
 
   /**
    * @param joinKeysOf the join keys of a view, from its entities.
-   * @param embedded whether ClickHouse runs in this process (chDB) and so reads local files.
+   * @param access how ClickHouse reaches dataset versions (`local-files` needs the embedded chDB).
    */
   constructor(
     private readonly client: ClickHouseClient,
     private readonly joinKeysOf: (view: AppliedFeatureView) => Promise<readonly string[]>,
-    private readonly embedded: boolean,
+    private readonly access: OfflineDatasetAccess,
   ) {}
 
   private database(): Promise<void> {
@@ -39,11 +72,86 @@ export class ClickHouseOfflineStore implements OfflineStore {
     return this.ready;
   }
 
-  private relation(file: string): string {
-    if (!this.embedded) {
-      throw new UnavailableError('reading Parquet files needs the embedded ClickHouse (chDB); a ClickHouse server (LOOPLINE_CLICKHOUSE_URL) is not supported by the feature store yet');
+  /** The table function reading a dataset version's Parquet, by the access mode. */
+  private async relation(dataset: DatasetFile): Promise<string> {
+    const mode = this.access.mode;
+    switch (mode) {
+      case 'local-files':
+        if (dataset.path === null) throw new IllegalStateError(`dataset version ${dataset.info.source}/${dataset.info.versionId} was not downloaded, but the offline store reads local files`);
+        return `file(${sqlString(dataset.path)}, 'Parquet')`;
+      case 'ingestion-url':
+        await this.verify(dataset);
+        return `url(${sqlString(this.dataUrl(dataset))}, 'Parquet')`;
+      default: {
+        const unknown: never = mode;
+        throw new IllegalStateError(`unknown dataset access mode ${String(unknown)}`);
+      }
     }
-    return `file(${sqlString(file)}, 'Parquet')`;
+  }
+
+  /** Settings of a query that reads dataset versions (bounded `url()` retries with `ingestion-url`). */
+  private readSettings(): Partial<typeof urlSettings> {
+    return this.access.mode === 'ingestion-url' ? { ...urlSettings } : {};
+  }
+
+  /** Ingestion's download route of the version; `url()` expands globs, so none may stay unescaped. */
+  private dataUrl({ info }: DatasetFile): string {
+    const segment = (text: string) => encodeURIComponent(text).replace(/[!'()*]/g, (character) => `%${character.charCodeAt(0).toString(16).toUpperCase()}`);
+    return `${this.access.ingestionUrl.replace(/\/+$/, '')}/v1/sources/${segment(info.source)}/versions/${segment(info.versionId)}/data`;
+  }
+
+  /**
+   * With `ingestion-url` this process never sees the bytes, so ClickHouse hashes what it fetches
+   * (`SHA256` over the body read as one `RawBLOB` value) and a difference from ingestion's
+   * description is refused as `DATA_LOSS`, as a local download would be. Once per version and
+   * process: ingestion's versions are immutable and content-addressed, so the later fetches of
+   * the same URL deliver the same bytes (and ingestion itself cuts off a blob that fails its own
+   * SHA-256 check before the Parquet footer, so a damaged body never reads as valid Parquet).
+   */
+  private verify(dataset: DatasetFile): Promise<void> {
+    const { source, versionId, sha256 } = dataset.info;
+    const key = `${source}\u0000${versionId}\u0000${sha256}`;
+    let check = this.verified.get(key);
+    if (!check) {
+      check = this.hashAtClickHouse(dataset).then((actual) => {
+        if (actual !== sha256) {
+          throw new IntegrityError(`dataset version ${source}/${versionId} arrived at ClickHouse with SHA-256 ${actual}, but ingestion describes ${sha256}`, {
+            source,
+            versionId,
+            expected: sha256,
+            actual,
+          });
+        }
+      });
+      check.catch(() => this.verified.delete(key));
+      if (this.verified.size >= maxVerified) this.verified.delete(this.verified.keys().next().value!);
+      this.verified.set(key, check);
+    }
+    return check;
+  }
+
+  private async hashAtClickHouse(dataset: DatasetFile): Promise<string> {
+    const url = this.dataUrl(dataset);
+    try {
+      const result = await this.client.query({ query: `SELECT lower(hex(SHA256(raw_blob))) AS sha256 FROM url(${sqlString(url)}, 'RawBLOB')`, format: 'JSONEachRow', clickhouse_settings: urlSettings });
+      const [row] = await result.json<{ sha256: string }>();
+      // An empty body is no row at all.
+      return row?.sha256 ?? emptySha256;
+    } catch (error) {
+      throw this.unreachable(error) ?? new UnavailableError(`ClickHouse could not hash dataset version ${dataset.info.source}/${dataset.info.versionId}: ${firstLine(error)}`);
+    }
+  }
+
+  /**
+   * An error of ClickHouse fetching from ingestion (refused, timed out, an HTTP error status) as
+   * UnavailableError: the dataset is not at fault, and a retry may succeed.
+   */
+  private unreachable(error: unknown): UnavailableError | undefined {
+    if (this.access.mode !== 'ingestion-url') return undefined;
+    const message = error instanceof Error ? error.message : String(error);
+    const code = (error as { code?: unknown } | null)?.code;
+    if (!/Received error from remote server|Poco::Exception|Connection refused|Network is unreachable|Host not found|NETWORK_ERROR|SOCKET_TIMEOUT/i.test(message) && !['86', '209', '210', '1000'].includes(String(code))) return undefined;
+    return new UnavailableError(`ClickHouse cannot fetch dataset versions from ingestion at ${this.access.ingestionUrl}: ${firstLine(error)}`, { reason: 'dataset_unreachable' });
   }
 
   private async shape(view: AppliedFeatureView): Promise<ViewShape> {
@@ -53,28 +161,29 @@ export class ClickHouseOfflineStore implements OfflineStore {
     return shape;
   }
 
-  async columnsOf(file: string): Promise<ColumnInfo[]> {
+  async columnsOf(dataset: DatasetFile): Promise<ColumnInfo[]> {
+    const relation = await this.relation(dataset);
     try {
-      const result = await this.client.query({ query: `DESCRIBE ${this.relation(file)}`, format: 'JSONEachRow' });
+      const result = await this.client.query({ query: `DESCRIBE ${relation}`, format: 'JSONEachRow', clickhouse_settings: this.readSettings() });
       return (await result.json<{ name: string; type: string }>()).map(({ name, type }) => ({ name, type }));
     } catch (error) {
-      if (error instanceof UnavailableError) throw error;
-      throw new ValidationError(`the dataset file is not readable Parquet: ${firstLine(error)}`, { reason: 'unreadable_parquet' });
+      throw this.unreachable(error) ?? new ValidationError(`the dataset file is not readable Parquet: ${firstLine(error)}`, { reason: 'unreadable_parquet' });
     }
   }
 
-  async materialize(view: AppliedFeatureView, datasetVersionId: string, file: string): Promise<OfflineWriteResult> {
+  async materialize(view: AppliedFeatureView, datasetVersionId: string, dataset: DatasetFile): Promise<OfflineWriteResult> {
     const shape = await this.shape(view);
-    const columns = new Set((await this.columnsOf(file)).map((column) => column.name));
+    const columns = new Set((await this.columnsOf(dataset)).map((column) => column.name));
+    const relation = await this.relation(dataset);
     checkColumns(shape, columns);
     const table = offlineTable(view);
     const stage = `${offlineDatabase}.\`stage_${view.name}__v${view.version}_${randomUUID().replace(/-/g, '')}\``;
     await this.client.command({ query: createTableSql(shape, stage) });
     try {
       try {
-        await this.client.command({ query: `INSERT INTO ${stage} ${materializeSelectSql(shape, this.relation(file), datasetVersionId)}` });
+        await this.client.command({ query: `INSERT INTO ${stage} ${materializeSelectSql(shape, relation, datasetVersionId)}`, clickhouse_settings: this.readSettings() });
       } catch (error) {
-        throw new ValidationError(`materializing feature view "${view.name}" v${view.version} failed: ${firstLine(error)}`, { view: view.name, version: view.version });
+        throw this.unreachable(error) ?? new ValidationError(`materializing feature view "${view.name}" v${view.version} failed: ${firstLine(error)}`, { view: view.name, version: view.version });
       }
       const stats = await this.client.query({
         query: `SELECT count() AS rows, toUnixTimestamp64Milli(min(event_time)) AS start_ms, toUnixTimestamp64Milli(max(event_time)) AS end_ms FROM ${stage}`,
@@ -120,31 +229,37 @@ export class ClickHouseOfflineStore implements OfflineStore {
   }
 
   /**
-   * The relation of the entity rows: the file itself, or several files read one after the other
-   * (each in its own row order), so the training set's row order is the same on every build.
+   * The relation of the entity rows: the dataset version itself, or several read one after the
+   * other (each in its own row order), so the training set's row order is the same on every build.
    */
-  private entityRelation(entities: EntityFiles): string {
-    if (entities.files.length === 1) return this.relation(entities.files[0]!);
+  private async entityRelation(entities: EntityFiles): Promise<string> {
+    const relations: string[] = [];
+    for (const dataset of entities.files) relations.push(await this.relation(dataset));
+    if (relations.length === 1) return relations[0]!;
     const columns = entities.columns.map(quoteAnyIdentifier).join(', ');
-    const parts = entities.files.map((file, index) => `SELECT ${columns}, toUInt32(${index}) AS __part, rowNumberInAllBlocks() AS __part_row FROM ${this.relation(file)}`);
+    const parts = relations.map((relation, index) => `SELECT ${columns}, toUInt32(${index}) AS __part, rowNumberInAllBlocks() AS __part_row FROM ${relation}`);
     return `(SELECT ${columns} FROM (${parts.join(' UNION ALL ')}) ORDER BY __part, __part_row)`;
   }
 
   async writeTrainingSet(sqlTemplate: string, entities: EntityFiles, outputFile: string): Promise<number> {
     await this.database();
-    const sql = sqlTemplate.split(entitiesPlaceholder).join(this.entityRelation(entities));
-    try {
-      await this.client.command({
-        query: `INSERT INTO FUNCTION file(${sqlString(outputFile)}, 'Parquet') ${sql}`,
-        // One thread: row numbers, join order and Parquet row groups come out the same every time.
-        clickhouse_settings: { max_threads: 1, join_use_nulls: 1, engine_file_truncate_on_insert: 1, output_format_parquet_row_group_size: '100000' },
-      });
-    } catch (error) {
-      throw new ValidationError(`building the training set failed: ${firstLine(error)}`, { reason: 'query_failed' });
+    const sql = sqlTemplate.split(entitiesPlaceholder).join(await this.entityRelation(entities));
+    const failed = (error: unknown) => this.unreachable(error) ?? new ValidationError(`building the training set failed: ${firstLine(error)}`, { reason: 'query_failed' });
+    if (this.access.mode === 'local-files') {
+      // The embedded engine writes the file itself: no copy of the result through this process.
+      await this.client
+        .command({ query: `INSERT INTO FUNCTION file(${sqlString(outputFile)}, 'Parquet') ${sql}`, clickhouse_settings: { ...trainingSetSettings, engine_file_truncate_on_insert: 1 } })
+        .catch((error: unknown) => Promise.reject(failed(error)));
+    } else {
+      // A server cannot write to this machine: the Parquet streams back over the client. The
+      // server holds the result until the query ends (`wait_end_of_query`), so a failed query is
+      // an error status, never a truncated body that looks like data.
+      const result = await this.client
+        .exec({ query: `${sql}\nFORMAT Parquet`, clickhouse_settings: { ...trainingSetSettings, ...urlSettings, wait_end_of_query: 1 } })
+        .catch((error: unknown) => Promise.reject(failed(error)));
+      await pipeline(result.stream, createWriteStream(outputFile));
     }
-    const result = await this.client.query({ query: `SELECT count() AS rows FROM file(${sqlString(outputFile)}, 'Parquet')`, format: 'JSONEachRow', clickhouse_settings: jsonSettings });
-    const [row] = await result.json<{ rows: number }>();
-    return Number(row?.rows ?? 0);
+    return parquetRowCount(outputFile);
   }
 
   async hasPartition(view: AppliedFeatureView, datasetVersionId: string): Promise<boolean> {

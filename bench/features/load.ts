@@ -76,10 +76,13 @@ export async function openLoop(call: Call, ratePerSecond: number, seconds: numbe
       continue;
     }
     inFlight += 1;
+    // From the scheduled time, or from the send when the loop is early (it does not sleep for
+    // less than a millisecond): never shorter than the request itself took.
+    const from = Math.min(scheduled, performance.now());
     pending.push(
       call().then(
         () => {
-          latencies.push(performance.now() - scheduled);
+          latencies.push(performance.now() - from);
           inFlight -= 1;
         },
         () => {

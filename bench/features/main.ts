@@ -226,6 +226,8 @@ async function main(): Promise<void> {
     step('starting the feature store (core 0)');
     const httpPort = await freePort();
     const grpcPort = await freePort();
+    const onlineHttpPort = await freePort();
+    const onlineGrpcPort = await freePort();
     const logFile = join(dataDir, 'feature-store.log');
     const child = spawn('taskset', ['-c', '0', process.execPath, '-r', '@swc-node/register', join(root, 'services', 'feature-store', 'src', 'main.ts')], {
       cwd: root,
@@ -234,6 +236,8 @@ async function main(): Promise<void> {
         LOOPLINE_HOST: '127.0.0.1',
         LOOPLINE_FEATURE_STORE_HTTP_PORT: String(httpPort),
         LOOPLINE_FEATURE_STORE_GRPC_PORT: String(grpcPort),
+        LOOPLINE_FEATURE_STORE_ONLINE_HTTP_PORT: String(onlineHttpPort),
+        LOOPLINE_FEATURE_STORE_ONLINE_GRPC_PORT: String(onlineGrpcPort),
         LOOPLINE_POSTGRES_URL: infra.postgresUrl('feature_store'),
         LOOPLINE_KAFKA_BROKERS: infra.kafkaBrokers.join(','),
         LOOPLINE_DATA_DIR: join(dataDir, 'loopline'),
@@ -276,8 +280,11 @@ async function main(): Promise<void> {
     );
     await pg.end();
     const refs = features.map((name) => `route_bench:${name}`);
-    const rest = jsonPoster(`${baseUrl}/v1/online-features`, 32);
-    const grpc = grpcGetter(`127.0.0.1:${grpcPort}`);
+    // The service's own API (Nest, main thread) and the online server (its own ports, a worker thread).
+    const serviceRestPost = jsonPoster(`${baseUrl}/v1/online-features`, 32);
+    const serviceGrpcClient = grpcGetter(`127.0.0.1:${grpcPort}`);
+    const rest = jsonPoster(`http://127.0.0.1:${onlineHttpPort}/v1/online-features`, 32);
+    const grpc = grpcGetter(`127.0.0.1:${onlineGrpcPort}`);
 
     step(`feature service flight_delay, 1 entity, steady ${steadyRate} req/s (fresh values pushed first, so statuses are PRESENT)`);
     await pushFreshValues(baseUrl, keys);
@@ -286,8 +293,11 @@ async function main(): Promise<void> {
     const serviceGrpc = (route: readonly [string, string]) => ({ featureService: 'flight_delay', entities: { origin: { values: [route[0]] }, destination: { values: [route[1]] } } });
     const served = JSON.parse(await rest(serviceRest(keys[0]!))) as { metadata: { featureNames: string[] }; results: { statuses: string[] }[] };
     console.log(`  ${served.metadata.featureNames.length} features: ${served.metadata.featureNames.join(', ')}; statuses of ${keys[0]!.join('→')}: ${[...new Set(served.results.map((result) => result.statuses[0]))].join(', ')}`);
-    await measureSteady(steady, child.pid!, 'Loopline', 'gRPC', keys.map((key) => { const body = serviceGrpc(key); return async () => void (await grpc.get(body)); }));
-    await measureSteady(steady, child.pid!, 'Loopline', 'REST', keys.map((key) => { const body = serviceRest(key); return async () => void (await rest(body)); }));
+    await measureSteady(steady, child.pid!, 'Loopline online server', 'gRPC', keys.map((key) => { const body = serviceGrpc(key); return async () => void (await grpc.get(body)); }));
+    await measureSteady(steady, child.pid!, 'Loopline online server', 'REST', keys.map((key) => { const body = serviceRest(key); return async () => void (await rest(body)); }));
+    await measureSteady(steady, child.pid!, 'Loopline service API', 'gRPC', keys.map((key) => { const body = serviceGrpc(key); return async () => void (await serviceGrpcClient.get(body)); }));
+    await measureSteady(steady, child.pid!, 'Loopline service API', 'REST', keys.map((key) => { const body = serviceRest(key); return async () => void (await serviceRestPost(body)); }));
+    serviceGrpcClient.close();
 
     const rows: Row[] = [];
     if (onlyService) {
@@ -306,8 +316,8 @@ async function main(): Promise<void> {
       ['1 × 50', keys.map((key) => [key] as [string, string][])],
       ['100 × 50', [keys]],
     ] as const) {
-      await measure(rows, child.pid!, 'Loopline', 'gRPC', shape, bodies.map((routes) => { const body = grpcBody(routes); return async () => void (await grpc.get(body)); }));
-      await measure(rows, child.pid!, 'Loopline', 'REST', shape, bodies.map((routes) => { const body = restBody(routes); return async () => void (await rest(body)); }));
+      await measure(rows, child.pid!, 'Loopline online server', 'gRPC', shape, bodies.map((routes) => { const body = grpcBody(routes); return async () => void (await grpc.get(body)); }));
+      await measure(rows, child.pid!, 'Loopline online server', 'REST', shape, bodies.map((routes) => { const body = restBody(routes); return async () => void (await rest(body)); }));
     }
     grpc.close();
 

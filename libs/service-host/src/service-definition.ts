@@ -1,5 +1,6 @@
 import type { DynamicModule, Type } from '@nestjs/common';
 import type { ServiceConfig } from '@loopline/config';
+import type { HotPaths } from '@loopline/telemetry';
 import type { Dependency } from './infrastructure/dependency';
 
 /** What a service tells the host about itself; everything else (ports, health, metrics, shutdown) is the host's. */
@@ -17,6 +18,8 @@ export interface ServiceDefinition<C extends ServiceConfig = ServiceConfig> {
   readonly loadModule: () => Promise<Type<unknown> | DynamicModule>;
   /** The service's own gRPC API, served next to `grpc.health.v1.Health` on the gRPC port. */
   readonly grpc?: GrpcApi;
+  /** Request paths served at high rates, traced only when the caller's trace is sampled. */
+  readonly hotPaths?: HotPaths;
 }
 
 export interface GrpcApi {

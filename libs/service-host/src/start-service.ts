@@ -27,7 +27,7 @@ export const defaultShutdownTimeoutMs = 10_000;
 export async function startService<C extends ServiceConfig>(definition: ServiceDefinition<C>): Promise<RunningService<C>> {
   const serviceConfig = definition.loadConfig();
   const config = serviceConfig;
-  const flushTelemetry = startTelemetry({ serviceName: `loopline-${config.service}`, otlpEndpoint: config.otlpEndpoint });
+  const flushTelemetry = startTelemetry({ serviceName: `loopline-${config.service}`, otlpEndpoint: config.otlpEndpoint, hotPaths: definition.hotPaths });
   const logger = createLogger({ service: config.service, level: config.logLevel });
   // Loaded now, not at the top: this pulls in Nest, pg, kafkajs and grpc-js, which must load
   // after telemetry has patched `require`.

@@ -1,4 +1,5 @@
 import { getNodeAutoInstrumentations, type InstrumentationConfigMap } from '@opentelemetry/auto-instrumentations-node';
+import { untracedHotRequest, type HotPaths } from './hot-paths';
 
 type InstrumentationName = keyof InstrumentationConfigMap;
 type Instrumentation = ReturnType<typeof getNodeAutoInstrumentations>[number];
@@ -63,14 +64,15 @@ const enabled: Readonly<Record<InstrumentationName, boolean>> = {
 /** Probes and scrapes arrive every few seconds; a span for each would bury the real traffic. */
 const quietHttpPaths = /^\/(health\/(live|ready)|metrics)(\?|$)/;
 
-export function looplineInstrumentations(): Instrumentation[] {
+export function looplineInstrumentations(hotPaths: HotPaths = {}): Instrumentation[] {
+  const hotHttpPaths = new Set(hotPaths.httpPaths ?? []);
   const config: InstrumentationConfigMap = {};
   for (const [name, on] of Object.entries(enabled) as [InstrumentationName, boolean][]) {
     config[name] = { enabled: on };
   }
   config['@opentelemetry/instrumentation-http'] = {
     enabled: true,
-    ignoreIncomingRequestHook: (request) => quietHttpPaths.test(request.url ?? ''),
+    ignoreIncomingRequestHook: (request) => quietHttpPaths.test(request.url ?? '') || untracedHotRequest(hotHttpPaths, request.url, request.headers),
   };
   config['@opentelemetry/instrumentation-grpc'] = {
     enabled: true,

@@ -1,6 +1,7 @@
 import { core, NodeSDK } from '@opentelemetry/sdk-node';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { BatchSpanProcessor, NoopSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { HotPathSampler, type HotPaths } from './hot-paths';
 import { looplineInstrumentations } from './instrumentations';
 
 export interface TelemetryOptions {
@@ -9,6 +10,8 @@ export interface TelemetryOptions {
   readonly otlpEndpoint?: string;
   /** Extra span processors, e.g. an in-memory exporter in tests that assert spans. */
   readonly spanProcessors?: readonly SpanProcessor[];
+  /** Paths traced only under a sampled caller (see `HotPaths`). */
+  readonly hotPaths?: HotPaths;
 }
 
 /** Flushes pending spans and stops the SDK. Safe to call more than once. */
@@ -39,7 +42,8 @@ export function startTelemetry(options: TelemetryOptions): ShutdownTelemetry {
 
   const sdk = new NodeSDK({
     serviceName: options.serviceName,
-    instrumentations: looplineInstrumentations(),
+    instrumentations: looplineInstrumentations(options.hotPaths),
+    sampler: new HotPathSampler(options.hotPaths ?? {}),
     spanProcessors: processors,
     textMapPropagator: new core.CompositePropagator({
       propagators: [new core.W3CTraceContextPropagator(), new core.W3CBaggagePropagator()],

@@ -5,6 +5,8 @@ import { ConfigError, loadConfig as parseEnv, loadServiceConfig, type ServiceCon
 import { datasetAccessModes, type DatasetAccess } from './application/ports';
 
 const positiveInt = z.coerce.number().int().positive();
+/** 0: any free port (tests). */
+const port = z.coerce.number().int().min(0).max(65535);
 const flag = z.enum(['true', 'false']).transform((value) => value === 'true');
 
 /**
@@ -24,6 +26,9 @@ const featureStoreSchema = z.object({
   LOOPLINE_FEATURE_STORE_TASK_CONSUMER_GROUP: z.string().regex(/^[A-Za-z0-9._-]{1,200}$/).default('feature-store-task-executor'),
   LOOPLINE_FEATURE_STORE_TASK_PIPELINES: z.string().optional(),
   LOOPLINE_FEATURE_STORE_TASK_CONCURRENCY: positiveInt.max(16).default(2),
+  LOOPLINE_FEATURE_STORE_ONLINE_SERVER: flag.default('true'),
+  LOOPLINE_FEATURE_STORE_ONLINE_HTTP_PORT: port.default(7012),
+  LOOPLINE_FEATURE_STORE_ONLINE_GRPC_PORT: port.default(7512),
 });
 
 export interface FeatureStoreSettings {
@@ -55,6 +60,8 @@ export interface FeatureStoreSettings {
   readonly taskPipelines: readonly string[] | null;
   /** Pipeline tasks executed at once. */
   readonly taskConcurrency: number;
+  /** The online server: online reads on ports of their own, served by a worker thread. */
+  readonly onlineServer: { readonly enabled: boolean; readonly httpPort: number; readonly grpcPort: number };
 }
 
 export type FeatureStoreConfig = ServiceConfig & { readonly featureStore: FeatureStoreSettings };
@@ -90,6 +97,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FeatureStoreCo
       consumerGroup: own.LOOPLINE_FEATURE_STORE_CONSUMER_GROUP,
       executeTasks: own.LOOPLINE_FEATURE_STORE_TASKS,
       taskConsumerGroup: own.LOOPLINE_FEATURE_STORE_TASK_CONSUMER_GROUP,
+      onlineServer: { enabled: own.LOOPLINE_FEATURE_STORE_ONLINE_SERVER, httpPort: own.LOOPLINE_FEATURE_STORE_ONLINE_HTTP_PORT, grpcPort: own.LOOPLINE_FEATURE_STORE_ONLINE_GRPC_PORT },
       taskPipelines: own.LOOPLINE_FEATURE_STORE_TASK_PIPELINES
         ? own.LOOPLINE_FEATURE_STORE_TASK_PIPELINES.split(',').map((name) => name.trim()).filter((name) => name !== '')
         : null,

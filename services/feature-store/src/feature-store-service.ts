@@ -13,5 +13,7 @@ export function featureStoreService(load: () => FeatureStoreConfig = () => loadC
     dependencies: ['postgres', 'kafka', 'clickhouse'],
     loadModule: () => import('./feature-store.module').then((m) => m.FeatureStoreModule),
     grpc: { packages: ['loopline.featurestore.v1'], protoFiles: ['loopline/featurestore/v1/feature_serving.proto'] },
+    // Online reads answer in microseconds; a span per read would cost more than the read.
+    hotPaths: { httpPaths: ['/v1/online-features'], grpcMethods: ['loopline.featurestore.v1.FeatureServingService/GetOnlineFeatures'] },
   };
 }

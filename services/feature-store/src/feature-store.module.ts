@@ -16,6 +16,7 @@ import { StoreArtifacts } from './adapters/artifacts';
 import { ClickHouseOfflineStore } from './adapters/clickhouse/offline-store';
 import { FeatureServingGrpcController } from './adapters/grpc/feature-serving.grpc.controller';
 import { FeatureStoreController } from './adapters/http/feature-store.controller';
+import { OnlineServer } from './adapters/online-server/online-server';
 import { HttpDatasetSource } from './adapters/ingestion/http-dataset-source';
 import { FeatureStoreBackground } from './adapters/kafka/background';
 import { startPipelineTaskExecution } from './adapters/kafka/pipeline-task-execution';
@@ -24,7 +25,7 @@ import { PostgresDefinitionStore } from './adapters/postgres/definition-store';
 import { PostgresMaterializationLog } from './adapters/postgres/materialization-log';
 import { PostgresOnlineStore } from './adapters/postgres/online-store';
 import { FeatureStoreStorage } from './adapters/postgres/storage';
-import { FEATURE_STORE_SETTINGS, MATERIALIZATION_LOG } from './adapters/tokens';
+import { FEATURE_STORE_SETTINGS, MATERIALIZATION_LOG, ONLINE_SERVER } from './adapters/tokens';
 import type { FeatureStoreConfig, FeatureStoreSettings } from './config';
 import type { DatasetSource } from './application/ports';
 
@@ -37,6 +38,8 @@ const ids: Ids = { newId: () => randomUUID() };
 @Injectable()
 class FeatureStoreLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private tasks: TaskExecution | undefined;
+  private stopped = false;
+  private retry: NodeJS.Timeout | undefined;
 
   constructor(
     @Inject(FeatureStoreStorage) private readonly storage: FeatureStoreStorage,
@@ -45,10 +48,20 @@ class FeatureStoreLifecycle implements OnApplicationBootstrap, BeforeApplication
     @Inject(INFRASTRUCTURE) private readonly infrastructure: Infrastructure,
     @Inject(FEATURE_STORE_SETTINGS) private readonly settings: FeatureStoreSettings,
     @Inject(SERVICE_LOGGER) private readonly logger: Logger,
+    @Inject(ONLINE_SERVER) private readonly onlineServer: OnlineServer | null,
   ) {}
 
-  onApplicationBootstrap(): void {
-    if (this.storage.configured) void this.storage.ready().catch((error: unknown) => this.logger.warn({ err: error }, 'feature store database not ready yet; will retry on use'));
+  async onApplicationBootstrap(): Promise<void> {
+    if (this.storage.configured) {
+      // The online server reads the schema the migration makes: it starts once that is done.
+      await this.storage.ready().then(
+        () => this.onlineServer?.start(),
+        (error: unknown) => {
+          this.logger.warn({ err: error }, 'feature store database not ready yet; will retry on use');
+          this.startOnlineServerWhenReady();
+        },
+      );
+    }
     this.background.start();
     const { kafka, postgres } = this.infrastructure;
     if (this.settings.executeTasks && kafka && postgres) {
@@ -61,7 +74,22 @@ class FeatureStoreLifecycle implements OnApplicationBootstrap, BeforeApplication
     }
   }
 
+  private startOnlineServerWhenReady(): void {
+    if (!this.onlineServer) return;
+    const attempt = () => {
+      if (this.stopped) return;
+      this.storage.ready().then(
+        () => this.onlineServer?.start(),
+        () => (this.retry = setTimeout(attempt, 2_000)),
+      );
+    };
+    this.retry = setTimeout(attempt, 2_000);
+  }
+
   async beforeApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.retry);
+    await this.onlineServer?.stop();
     await this.tasks?.stop();
     await this.background.stop();
   }
@@ -110,10 +138,33 @@ class FeatureStoreLifecycle implements OnApplicationBootstrap, BeforeApplication
       inject: [DATASET_SOURCE, FEATURE_STORE_SETTINGS],
     },
     {
+      provide: ONLINE_SERVER,
+      useFactory: (config: FeatureStoreConfig, logger: Logger): OnlineServer | null => {
+        const { onlineServer, cacheRowsPerView } = config.featureStore;
+        if (!onlineServer.enabled || !config.postgresUrl) return null;
+        return new OnlineServer(
+          {
+            host: config.host,
+            httpPort: onlineServer.httpPort,
+            grpcPort: onlineServer.grpcPort,
+            httpPortSetting: 'LOOPLINE_FEATURE_STORE_ONLINE_HTTP_PORT',
+            grpcPortSetting: 'LOOPLINE_FEATURE_STORE_ONLINE_GRPC_PORT',
+            postgresUrl: config.postgresUrl,
+            cacheRowsPerView,
+            mainGrpcAddress: `${config.host}:${config.grpcPort}`,
+          },
+          logger,
+        );
+      },
+      inject: [SERVICE_CONFIG, SERVICE_LOGGER],
+    },
+    {
       provide: OnlineFeatures,
-      useFactory: (definitions: DefinitionsApplication, storage: FeatureStoreStorage, offline: ClickHouseOfflineStore, settings: FeatureStoreSettings) =>
-        new OnlineFeatures(definitions, readyFirst(storage, new PostgresOnlineStore(storage.pool)), offline, clock, settings.cacheRowsPerView),
-      inject: [DefinitionsApplication, FeatureStoreStorage, ClickHouseOfflineStore, FEATURE_STORE_SETTINGS],
+      useFactory: (definitions: DefinitionsApplication, storage: FeatureStoreStorage, offline: ClickHouseOfflineStore, settings: FeatureStoreSettings, onlineServer: OnlineServer | null) =>
+        new OnlineFeatures(definitions, readyFirst(storage, new PostgresOnlineStore(storage.pool)), offline, clock, settings.cacheRowsPerView, (view, version) =>
+          onlineServer?.invalidate(view, version),
+        ),
+      inject: [DefinitionsApplication, FeatureStoreStorage, ClickHouseOfflineStore, FEATURE_STORE_SETTINGS, ONLINE_SERVER],
     },
     {
       provide: Materializer,
@@ -125,6 +176,7 @@ class FeatureStoreLifecycle implements OnApplicationBootstrap, BeforeApplication
         log: MaterializationLog,
         online: OnlineFeatures,
         logger: Logger,
+        onlineServer: OnlineServer | null,
       ) =>
         new Materializer({
           definitions,
@@ -135,10 +187,13 @@ class FeatureStoreLifecycle implements OnApplicationBootstrap, BeforeApplication
           log,
           clock,
           ids,
-          onMaterialized: (view, version) => online.invalidate(view, version),
+          onMaterialized: (view, version) => {
+            online.invalidate(view, version);
+            onlineServer?.invalidate(view, version);
+          },
           onProgress: (progress) => logger.info(progress, `materialization ${progress.view}@v${progress.viewVersion}: ${progress.phase}`),
         }),
-      inject: [DefinitionsApplication, DatasetFiles, FeatureStoreStorage, ClickHouseOfflineStore, MATERIALIZATION_LOG, OnlineFeatures, SERVICE_LOGGER],
+      inject: [DefinitionsApplication, DatasetFiles, FeatureStoreStorage, ClickHouseOfflineStore, MATERIALIZATION_LOG, OnlineFeatures, SERVICE_LOGGER, ONLINE_SERVER],
     },
     {
       provide: TrainingSets,

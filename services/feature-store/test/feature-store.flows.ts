@@ -333,6 +333,68 @@ export function describeFeatureStore(datasetAccess: DatasetAccess): void {
         assert.equal(bad.status, 400);
         assert.match(bad.body.error, /rows\[0\]\.last_delay must be of type int64/);
       });
+
+      it('answers the same lookups on the online server (its own ports, a worker thread) over REST and gRPC', async () => {
+        const online = store.online!;
+        assert.ok(online, 'the online server listens');
+        const request = { features: ['origin_profile:last_distance', 'origin_profile:mean_delay_1h', 'origin_stats:last_delay'], entities: { origin: ['A', 'Z'] } };
+        const [main, worker] = await Promise.all([rest(store.baseUrl, 'POST', '/v1/online-features', request), rest(online.httpUrl, 'POST', '/v1/online-features', request)]);
+        assert.equal(worker.status, 200, JSON.stringify(worker.body));
+        assert.deepEqual(worker.body, main.body);
+        const onlineGrpc = servingClient(online.grpcAddress);
+        try {
+          const grpcRequest = { featureService: 'delay_model', entities: { origin: { values: ['B', 'nobody'] } } };
+          assert.deepEqual(await getOnline(onlineGrpc, grpcRequest), await getOnline(grpc, grpcRequest));
+          await assert.rejects(new Promise((resolve, reject) => (onlineGrpc as unknown as { PushFeatures: (r: unknown, cb: (e: unknown, v: unknown) => void) => void }).PushFeatures({ featureView: 'origin_stats' }, (error, value) => (error ? reject(error) : resolve(value)))), (error: Error & { code?: number }) => {
+            assert.equal(error.code, 3);
+            assert.match(error.message, /the online server only reads: push to the feature store's own gRPC port/);
+            return true;
+          });
+        } finally {
+          onlineGrpc.close();
+        }
+      });
+
+      it('serves a push on the online server at once: the write invalidates its cache across threads', async () => {
+        const online = store.online!;
+        const read = async () => (await rest(online.httpUrl, 'POST', '/v1/online-features', { features: ['origin_stats:last_delay'], entities: { origin: ['W'] } })).body.results[0];
+        assert.deepEqual((await read()).statuses, ['NOT_FOUND']);
+        // Cached now as absent; the push must make the worker forget it.
+        assert.deepEqual((await read()).statuses, ['NOT_FOUND']);
+        const now = Date.now();
+        const pushed = await rest(store.baseUrl, 'POST', '/v1/push', { featureView: 'origin_stats', to: 'online', rows: [{ origin: 'W', event_time: now, last_delay: 11 }] });
+        assert.equal(pushed.status, 200, JSON.stringify(pushed.body));
+        // The invalidation crosses to the worker by message: eventually, and within moments.
+        await eventually(async () => JSON.stringify((await read()).values) === '[11]', { timeoutMs: 5_000, intervalMs: 20, what: 'the pushed value on the online server' });
+        await rest(store.baseUrl, 'POST', '/v1/push', { featureView: 'origin_stats', to: 'online', rows: [{ origin: 'W', event_time: now + 1_000, last_delay: 12 }] });
+        await eventually(async () => JSON.stringify((await read()).values) === '[12]', { timeoutMs: 5_000, intervalMs: 20, what: 'the newer pushed value on the online server' });
+      });
+
+      it('refuses bad input on the online server with the error naming the problem', async () => {
+        const online = store.online!;
+        const post = async (body: string) => {
+          const response = await fetch(`${online.httpUrl}/v1/online-features`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+          return { status: response.status, body: (await response.json()) as { error: string; code: string } };
+        };
+        const notJson = await post('{"features": [');
+        assert.equal(notJson.status, 400);
+        assert.match(notJson.body.error, /the request body is not JSON/);
+        const unknownField = await post(JSON.stringify({ features: ['origin_stats:last_delay'], entities: { origin: ['A'] }, extra: 1 }));
+        assert.equal(unknownField.status, 400);
+        assert.match(unknownField.body.error, /unknown field\(s\) extra/);
+        const unknownFeature = await post(JSON.stringify({ features: ['origin_stats:nope'], entities: { origin: ['A'] } }));
+        assert.equal(unknownFeature.status, 400);
+        assert.match(unknownFeature.body.error, /feature view "origin_stats" has no feature "nope"/);
+        const missingKey = await post(JSON.stringify({ features: ['origin_stats:last_delay'], entities: { airport: ['A'] } }));
+        assert.equal(missingKey.status, 400);
+        assert.match(missingKey.body.error, /needs entity key "origin"/);
+        const tooLarge = await post(JSON.stringify({ features: ['origin_stats:last_delay'], entities: { origin: ['x'.repeat(1_100_000)] } }));
+        assert.equal(tooLarge.status, 413);
+        assert.equal((await fetch(`${online.httpUrl}/v1/online-features`)).status, 405);
+        const elsewhere = await fetch(`${online.httpUrl}/v1/push`, { method: 'POST', body: '{}' });
+        assert.equal(elsewhere.status, 404);
+        assert.match(((await elsewhere.json()) as { error: string }).error, /it serves POST \/v1\/online-features/);
+      });
     });
 
     describe('when a training set is built', () => {

@@ -19,6 +19,8 @@ import { INFRASTRUCTURE, startService, type Infrastructure, type RunningService 
 import type { DatasetAccess } from '../src/application/ports';
 import { loadConfig, type FeatureStoreConfig } from '../src/config';
 import { featureStoreService } from '../src/feature-store-service';
+import { ONLINE_SERVER } from '../src/adapters/tokens';
+import type { OnlineServer, OnlineServerAddresses } from '../src/adapters/online-server/online-server';
 
 export interface DatasetVersion {
   readonly source: string;
@@ -111,6 +113,8 @@ export interface FeatureStoreUnderTest {
   readonly baseUrl: string;
   readonly grpcAddress: string;
   readonly ingestion: FakeIngestion;
+  /** Where the online server (a worker thread) listens; undefined when disabled. */
+  readonly online: OnlineServerAddresses | undefined;
   readonly clickhouse: ClickHouseClient;
   readonly postgresUrl: string;
   readonly dataDir: string;
@@ -139,6 +143,8 @@ export async function startFeatureStore(options: StartFeatureStoreOptions): Prom
     LOOPLINE_HOST: '127.0.0.1',
     LOOPLINE_FEATURE_STORE_HTTP_PORT: '0',
     LOOPLINE_FEATURE_STORE_GRPC_PORT: String(options.grpcPort),
+    LOOPLINE_FEATURE_STORE_ONLINE_HTTP_PORT: '0',
+    LOOPLINE_FEATURE_STORE_ONLINE_GRPC_PORT: '0',
     LOOPLINE_POSTGRES_URL: postgresUrl,
     LOOPLINE_KAFKA_BROKERS: options.kafkaBrokers.join(','),
     LOOPLINE_DATA_DIR: dataDir,
@@ -160,6 +166,7 @@ export async function startFeatureStore(options: StartFeatureStoreOptions): Prom
     baseUrl: service.httpUrl,
     grpcAddress: service.grpcAddress,
     ingestion,
+    online: service.app.get<OnlineServer | null>(ONLINE_SERVER)?.addresses,
     clickhouse,
     postgresUrl,
     dataDir,

@@ -1,3 +1,5 @@
 // Injection tokens of the feature store's ports.
 export const MATERIALIZATION_LOG = Symbol('feature-store:materialization-log');
 export const FEATURE_STORE_SETTINGS = Symbol('feature-store:settings');
+/** The online server's handle (`OnlineServer`), or null when it is disabled or there is no Postgres. */
+export const ONLINE_SERVER = Symbol('feature-store:online-server');

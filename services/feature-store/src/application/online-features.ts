@@ -65,15 +65,23 @@ export interface PushRequest {
 
 const maxEntityRows = 1_000;
 
-export class OnlineFeatures {
+/** The catalog as lookups read it: possibly a second old, never waited for once loaded. */
+export interface CatalogSource {
+  recentCatalog(): Promise<Catalog>;
+}
+
+/**
+ * The read side of online serving: resolves a request against the catalog and answers it from a
+ * read-through cache of online rows per view version, reading misses from the online store. The
+ * service's own API and the online server's worker thread each hold one.
+ */
+export class OnlineReader {
   private readonly caches = new Map<string, ViewCache>();
   private resolved = new WeakMap<Catalog, Map<string, ResolvedRequest>>();
-  private lastPushSequence = 0;
 
   constructor(
-    private readonly definitions: DefinitionsApplication,
-    private readonly online: OnlineStore,
-    private readonly offline: OfflineStore,
+    private readonly catalogs: CatalogSource,
+    private readonly online: Pick<OnlineStore, 'read'>,
     private readonly clock: Clock,
     /** Cached rows per view version before its cache is dropped and refilled. */
     private readonly maxCachedRowsPerView = 100_000,
@@ -157,7 +165,7 @@ export class OnlineFeatures {
   }
 
   private async resolve(request: OnlineFeaturesRequest): Promise<ResolvedRequest> {
-    const catalog = await this.definitions.recentCatalog();
+    const catalog = await this.catalogs.recentCatalog();
     const signature = request.featureService !== undefined ? `service:${request.featureService}` : `refs:${(request.features ?? []).join(',')}`;
     let perCatalog = this.resolved.get(catalog);
     if (!perCatalog) {
@@ -169,6 +177,35 @@ export class OnlineFeatures {
     const result = resolveRequest(catalog, request);
     if (perCatalog.size < 10_000) perCatalog.set(signature, result);
     return result;
+  }
+
+}
+
+/** Online lookups (through an `OnlineReader`) and pushes into the online and offline stores. */
+export class OnlineFeatures {
+  private readonly reader: OnlineReader;
+  private lastPushSequence = 0;
+
+  constructor(
+    private readonly definitions: DefinitionsApplication,
+    private readonly online: OnlineStore,
+    private readonly offline: OfflineStore,
+    private readonly clock: Clock,
+    /** Cached rows per view version before its cache is dropped and refilled. */
+    maxCachedRowsPerView = 100_000,
+    /** Told of every view version a push wrote (the online server's worker keeps its own cache). */
+    private readonly onPushed: (view: string, version: number) => void = () => undefined,
+  ) {
+    this.reader = new OnlineReader(definitions, online, clock, maxCachedRowsPerView);
+  }
+
+  /** Drops cached rows of a view version (after a materialization or push wrote it). */
+  invalidate(view: string, version: number): void {
+    this.reader.invalidate(view, version);
+  }
+
+  get(request: OnlineFeaturesRequest): Promise<OnlineFeaturesResponse> {
+    return this.reader.get(request);
   }
 
   async push(request: PushRequest): Promise<{ onlineRowCount: number; offlineRowCount: number }> {
@@ -197,6 +234,7 @@ export class OnlineFeatures {
       }
       onlineRowCount = await this.online.upsert(view.name, view.version, [...latestRows.values()], 'push');
       this.invalidate(view.name, view.version);
+      this.onPushed(view.name, view.version);
     }
     return { onlineRowCount, offlineRowCount };
   }

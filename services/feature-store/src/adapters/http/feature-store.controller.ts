@@ -11,6 +11,7 @@ import { OnlineFeatures } from '../../application/online-features';
 import { TrainingSets } from '../../application/training-sets';
 import { MATERIALIZATION_LOG } from '../tokens';
 import type { MaterializationLog } from '../../application/ports';
+import { onlineFeaturesJson } from '../online-wire';
 import { catalogJson, materializationJson, planJson, trainingSetJson, viewJson } from './presenters';
 import { definitionsFileBody, materializeBody, onlineFeaturesBody, parseBody, pushBody, trainingSetBody } from './request-schemas';
 
@@ -88,22 +89,7 @@ export class FeatureStoreController {
   @Post('online-features')
   @HttpCode(200)
   async onlineFeatures(@Body() body: unknown) {
-    const response = await this.online.get(parseBody(onlineFeaturesBody, body));
-    // The features of one view share each row's event time: format each distinct time once.
-    const iso = new Map<number, string>();
-    const isoOf = (ms: number | null) => {
-      if (ms === null) return null;
-      let text = iso.get(ms);
-      if (text === undefined) {
-        text = new Date(ms).toISOString();
-        iso.set(ms, text);
-      }
-      return text;
-    };
-    return {
-      metadata: { featureNames: response.featureNames },
-      results: response.results.map((vector) => ({ values: vector.values, statuses: vector.statuses, eventTimestamps: vector.eventTimestamps.map(isoOf) })),
-    };
+    return onlineFeaturesJson(await this.online.get(parseBody(onlineFeaturesBody, body)));
   }
 
   @Post('push')

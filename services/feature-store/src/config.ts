@@ -29,6 +29,7 @@ const featureStoreSchema = z.object({
   LOOPLINE_FEATURE_STORE_ONLINE_SERVER: flag.default('true'),
   LOOPLINE_FEATURE_STORE_ONLINE_HTTP_PORT: port.default(7012),
   LOOPLINE_FEATURE_STORE_ONLINE_GRPC_PORT: port.default(7512),
+  LOOPLINE_FEATURE_STORE_ONLINE_NICE: z.coerce.number().int().min(-20).max(19).default(-10),
 });
 
 export interface FeatureStoreSettings {
@@ -61,7 +62,7 @@ export interface FeatureStoreSettings {
   /** Pipeline tasks executed at once. */
   readonly taskConcurrency: number;
   /** The online server: online reads on ports of their own, served by a worker thread. */
-  readonly onlineServer: { readonly enabled: boolean; readonly httpPort: number; readonly grpcPort: number };
+  readonly onlineServer: { readonly enabled: boolean; readonly httpPort: number; readonly grpcPort: number; readonly nice: number };
 }
 
 export type FeatureStoreConfig = ServiceConfig & { readonly featureStore: FeatureStoreSettings };
@@ -97,7 +98,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FeatureStoreCo
       consumerGroup: own.LOOPLINE_FEATURE_STORE_CONSUMER_GROUP,
       executeTasks: own.LOOPLINE_FEATURE_STORE_TASKS,
       taskConsumerGroup: own.LOOPLINE_FEATURE_STORE_TASK_CONSUMER_GROUP,
-      onlineServer: { enabled: own.LOOPLINE_FEATURE_STORE_ONLINE_SERVER, httpPort: own.LOOPLINE_FEATURE_STORE_ONLINE_HTTP_PORT, grpcPort: own.LOOPLINE_FEATURE_STORE_ONLINE_GRPC_PORT },
+      onlineServer: { enabled: own.LOOPLINE_FEATURE_STORE_ONLINE_SERVER, httpPort: own.LOOPLINE_FEATURE_STORE_ONLINE_HTTP_PORT, grpcPort: own.LOOPLINE_FEATURE_STORE_ONLINE_GRPC_PORT, nice: own.LOOPLINE_FEATURE_STORE_ONLINE_NICE },
       taskPipelines: own.LOOPLINE_FEATURE_STORE_TASK_PIPELINES
         ? own.LOOPLINE_FEATURE_STORE_TASK_PIPELINES.split(',').map((name) => name.trim()).filter((name) => name !== '')
         : null,

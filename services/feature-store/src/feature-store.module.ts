@@ -151,6 +151,7 @@ class FeatureStoreLifecycle implements OnApplicationBootstrap, BeforeApplication
             grpcPortSetting: 'LOOPLINE_FEATURE_STORE_ONLINE_GRPC_PORT',
             postgresUrl: config.postgresUrl,
             cacheRowsPerView,
+            nice: onlineServer.nice,
             mainGrpcAddress: `${config.host}:${config.grpcPort}`,
           },
           logger,

@@ -10,6 +10,8 @@ export interface OnlineServerOptions {
   readonly grpcPortSetting: string;
   readonly postgresUrl: string;
   readonly cacheRowsPerView: number;
+  /** Scheduling priority of the worker thread (nice value, -20…19; 0 leaves it as it is). */
+  readonly nice: number;
   /** The service's own gRPC address, where pushes go. */
   readonly mainGrpcAddress: string;
 }

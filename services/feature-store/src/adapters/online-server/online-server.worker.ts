@@ -8,8 +8,10 @@
 // Messages from the main thread: `invalidate` (a materialization or push wrote a view version)
 // and `stop`. To it: `listening` with the bound ports, `failed` when a port cannot be bound, and
 // `log` records for the service's logger.
+import { readlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadPackageDefinition, Server as GrpcServer, ServerCredentials, type sendUnaryData, type ServerUnaryCall, type ServiceDefinition } from '@grpc/grpc-js';
@@ -150,7 +152,23 @@ function hostPort(host: string, portNumber: number): string {
   return host.includes(':') ? `[${host}]:${portNumber}` : `${host}:${portNumber}`;
 }
 
+/**
+ * Lookups go first when they share a core with the rest of the service: this thread (Linux: its
+ * own thread id under /proc/thread-self) runs at a lower nice value than the main thread, where
+ * the service is allowed to (root or CAP_SYS_NICE); otherwise it says so once and runs as it is.
+ */
+function raisePriority(nice: number): void {
+  if (nice === 0) return;
+  try {
+    const threadId = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    setPriority(threadId, nice);
+  } catch (error) {
+    log('warn', `the online server could not take scheduling priority nice ${nice} (it needs CAP_SYS_NICE on Linux): lookups share the core with the rest of the service on equal terms`, error);
+  }
+}
+
 async function main(): Promise<void> {
+  raisePriority(options.nice);
   let http: HttpServer;
   try {
     http = await startHttp();

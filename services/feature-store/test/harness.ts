@@ -10,16 +10,15 @@ import { readFile, stat } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { credentials, loadPackageDefinition, type ServiceError } from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
+import { credentials, type ServiceError } from '@grpc/grpc-js';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { protoRoot } from '@loopline/contracts';
 import { eventually } from '@loopline/testing';
 import { INFRASTRUCTURE, startService, type Infrastructure, type RunningService } from '@loopline/service-host';
 import type { DatasetAccess } from '../src/application/ports';
 import { loadConfig, type FeatureStoreConfig } from '../src/config';
 import { featureStoreService } from '../src/feature-store-service';
 import { ONLINE_SERVER } from '../src/adapters/tokens';
+import { featureServingPackage } from '../src/adapters/grpc/feature-serving-package';
 import type { OnlineServer, OnlineServerAddresses } from '../src/adapters/online-server/online-server';
 
 export interface DatasetVersion {
@@ -215,16 +214,8 @@ export interface GrpcOnlineResponse {
 }
 
 export function servingClient(address: string): ServingClient {
-  const definition = loadSync(join(protoRoot, 'loopline/featurestore/v1/feature_serving.proto'), {
-    includeDirs: [protoRoot],
-    keepCase: false,
-    longs: String,
-    enums: String,
-    defaults: true,
-    oneofs: true,
-  });
-  const loaded = loadPackageDefinition(definition) as unknown as { loopline: { featurestore: { v1: { FeatureServingService: new (address: string, creds: unknown) => ServingClient } } } };
-  return new loaded.loopline.featurestore.v1.FeatureServingService(address, credentials.createInsecure());
+  const v1 = featureServingPackage().v1 as unknown as { FeatureServingService: new (address: string, creds: unknown) => ServingClient };
+  return new v1.FeatureServingService(address, credentials.createInsecure());
 }
 
 export function getOnline(client: ServingClient, request: unknown): Promise<GrpcOnlineResponse> {

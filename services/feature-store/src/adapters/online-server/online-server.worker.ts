@@ -12,17 +12,15 @@ import { readlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setPriority } from 'node:os';
-import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
-import { loadPackageDefinition, Server as GrpcServer, ServerCredentials, type sendUnaryData, type ServerUnaryCall, type ServiceDefinition } from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
+import { Server as GrpcServer, ServerCredentials, type sendUnaryData, type ServerUnaryCall, type ServiceDefinition } from '@grpc/grpc-js';
 import { Pool } from 'pg';
-import { protoRoot } from '@loopline/contracts';
 import { PostgresEventStore } from '@loopline/eventsourcing';
 import { httpStatusOf, isLooplineError, ValidationError } from '@loopline/errors';
 import { grpcErrorOf } from '@loopline/service-host/grpc-errors';
 import { DefinitionsApplication } from '../../application/definitions';
 import { OnlineReader } from '../../application/online-features';
+import { featureServingPackage } from '../grpc/feature-serving-package';
 import { onlineFeaturesBody, parseBody } from '../http/request-schemas';
 import { onlineFeaturesJson, onlineFeaturesMessage, onlineRequestOf, type OnlineFeaturesMessage } from '../online-wire';
 import { PostgresDefinitionStore } from '../postgres/definition-store';
@@ -107,16 +105,8 @@ async function handleHttp(request: IncomingMessage, response: ServerResponse): P
 }
 
 function grpcService(): ServiceDefinition {
-  const definition = loadSync(join(protoRoot, 'loopline/featurestore/v1/feature_serving.proto'), {
-    includeDirs: [protoRoot],
-    keepCase: false,
-    longs: String,
-    enums: String,
-    defaults: true,
-    oneofs: true,
-  });
-  const loaded = loadPackageDefinition(definition) as unknown as { loopline: { featurestore: { v1: { FeatureServingService: { service: ServiceDefinition } } } } };
-  return loaded.loopline.featurestore.v1.FeatureServingService.service;
+  const v1 = featureServingPackage().v1 as unknown as { FeatureServingService: { service: ServiceDefinition } };
+  return v1.FeatureServingService.service;
 }
 
 function startGrpc(): Promise<{ server: GrpcServer; port: number }> {

@@ -1,4 +1,4 @@
-export { ConfigError, loadConfig } from './load-config';
+export { collectProblems, ConfigError, loadConfig } from './load-config';
 export { loadPlatformConfig, platformConfigSchema, type PlatformConfig } from './platform-config';
 export { defaultPorts, serviceNames, type ServiceName } from './ports';
 export { envPrefix, loadServiceConfig, serviceConfigSchema, type ServiceConfig } from './service-config';

@@ -28,3 +28,17 @@ export function loadConfig<S extends z.ZodTypeAny>(
   });
   throw new ConfigError(problems);
 }
+
+/**
+ * Runs one part of a service's configuration parse and adds its problems to `problems` instead of
+ * throwing, so a service that reads several parts reports every bad key at once.
+ */
+export function collectProblems<T>(problems: string[], parse: () => T): T | undefined {
+  try {
+    return parse();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    problems.push(...error.problems);
+    return undefined;
+  }
+}

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { loadArtifactStoreSettings, type ArtifactStoreSettings } from '@loopline/artifacts';
-import { ConfigError, loadConfig as parseEnv, loadServiceConfig, type ServiceConfig } from '@loopline/config';
+import { collectProblems, ConfigError, loadConfig as parseEnv, loadServiceConfig, type ServiceConfig } from '@loopline/config';
 import { datasetAccessModes, type DatasetAccess } from './application/ports';
 
 const positiveInt = z.coerce.number().int().positive();
@@ -70,11 +70,11 @@ export type FeatureStoreConfig = ServiceConfig & { readonly featureStore: Featur
 /** Read once at start; the only reader of `process.env` in this service. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): FeatureStoreConfig {
   const problems: string[] = [];
-  const service = collect(problems, () => loadServiceConfig('feature-store', env));
-  const own = collect(problems, () => parseEnv(featureStoreSchema, env));
+  const service = collectProblems(problems, () => loadServiceConfig('feature-store', env));
+  const own = collectProblems(problems, () => parseEnv(featureStoreSchema, env));
   const dataDir = resolve(env.LOOPLINE_DATA_DIR || '.loopline');
   const artifactRoot = resolve(dataDir, 'artifacts', 'feature-store');
-  const artifactStore = collect(problems, () =>
+  const artifactStore = collectProblems(problems, () =>
     loadArtifactStoreSettings(env, { envPrefix: 'LOOPLINE_FEATURE_STORE_', localRoot: artifactRoot, defaultS3Prefix: 'feature-store/' }),
   );
   if (service !== undefined && own !== undefined && service.clickhouseUrl && own.LOOPLINE_FEATURE_STORE_DATASET_ACCESS === 'local-files') {
@@ -107,12 +107,3 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FeatureStoreCo
   };
 }
 
-function collect<T>(problems: string[], parse: () => T): T | undefined {
-  try {
-    return parse();
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    problems.push(...error.problems);
-    return undefined;
-  }
-}

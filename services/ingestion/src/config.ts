@@ -1,7 +1,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { loadArtifactStoreSettings, type ArtifactStoreSettings, type S3Settings } from '@loopline/artifacts';
-import { ConfigError, loadConfig as parseEnv, loadServiceConfig, type ServiceConfig } from '@loopline/config';
+import { collectProblems, ConfigError, loadConfig as parseEnv, loadServiceConfig, type ServiceConfig } from '@loopline/config';
 
 const mebibyte = 1024 * 1024;
 const positiveInt = z.coerce.number().int().positive();
@@ -73,11 +73,11 @@ export type IngestionConfig = ServiceConfig & { readonly ingestion: IngestionSer
 /** Read once at start; the only reader of `process.env` in this service. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): IngestionConfig {
   const problems: string[] = [];
-  const service = collect(problems, () => loadServiceConfig('ingestion', env));
-  const own = collect(problems, () => parseEnv(ingestionSchema, env));
+  const service = collectProblems(problems, () => loadServiceConfig('ingestion', env));
+  const own = collectProblems(problems, () => parseEnv(ingestionSchema, env));
   const dataDir = resolve(env.LOOPLINE_DATA_DIR || '.loopline');
   const artifactRoot = resolve(dataDir, 'artifacts', 'ingestion');
-  const artifactStore = collect(problems, () =>
+  const artifactStore = collectProblems(problems, () =>
     loadArtifactStoreSettings(env, { envPrefix: 'LOOPLINE_INGESTION_', localRoot: artifactRoot, defaultS3Prefix: 'ingestion/' }),
   );
   // Read from the environment, not from `own`: their problems are listed even when another key is bad.
@@ -131,12 +131,3 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IngestionConfi
   };
 }
 
-function collect<T>(problems: string[], parse: () => T): T | undefined {
-  try {
-    return parse();
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    problems.push(...error.problems);
-    return undefined;
-  }
-}

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { ConfigError, loadConfig as parseEnv, loadServiceConfig, type ServiceConfig } from '@loopline/config';
+import { collectProblems, ConfigError, loadConfig as parseEnv, loadServiceConfig, type ServiceConfig } from '@loopline/config';
 
 const positiveInt = z.coerce.number().int().positive();
 const flag = z.enum(['true', 'false']).transform((value) => value === 'true');
@@ -45,8 +45,8 @@ export type MonitoringConfig = ServiceConfig & { readonly monitoring: Monitoring
 /** Read once at start; the only reader of `process.env` in this service. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): MonitoringConfig {
   const problems: string[] = [];
-  const service = collect(problems, () => loadServiceConfig('monitoring', env));
-  const own = collect(problems, () => parseEnv(monitoringSchema, env));
+  const service = collectProblems(problems, () => loadServiceConfig('monitoring', env));
+  const own = collectProblems(problems, () => parseEnv(monitoringSchema, env));
   if (service === undefined || own === undefined) throw new ConfigError(problems);
   return {
     ...service,
@@ -66,12 +66,3 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MonitoringConf
   };
 }
 
-function collect<T>(problems: string[], parse: () => T): T | undefined {
-  try {
-    return parse();
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    problems.push(...error.problems);
-    return undefined;
-  }
-}

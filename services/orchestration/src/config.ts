@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError, loadConfig as parseEnv, loadServiceConfig, type ServiceConfig } from '@loopline/config';
+import { collectProblems, ConfigError, loadConfig as parseEnv, loadServiceConfig, type ServiceConfig } from '@loopline/config';
 
 const positiveInt = z.coerce.number().int().positive();
 const flag = z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1');
@@ -52,17 +52,8 @@ export type OrchestrationConfig = ServiceConfig & { readonly orchestration: Orch
 /** Read once at start; the only reader of `process.env` in this service. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): OrchestrationConfig {
   const problems: string[] = [];
-  const collect = <T>(parse: () => T): T | undefined => {
-    try {
-      return parse();
-    } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-      problems.push(...error.problems);
-      return undefined;
-    }
-  };
-  const service = collect(() => loadServiceConfig('orchestration', env));
-  const own = collect(() => parseEnv(orchestrationSchema, env));
+  const service = collectProblems(problems, () => loadServiceConfig('orchestration', env));
+  const own = collectProblems(problems, () => parseEnv(orchestrationSchema, env));
   if (service === undefined || own === undefined) throw new ConfigError(problems);
   return {
     ...service,

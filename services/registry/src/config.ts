@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { loadArtifactStoreSettings, type ArtifactStoreSettings } from '@loopline/artifacts';
-import { ConfigError, loadConfig as parseEnv, loadServiceConfig, type ServiceConfig } from '@loopline/config';
+import { collectProblems, ConfigError, loadConfig as parseEnv, loadServiceConfig, type ServiceConfig } from '@loopline/config';
 
 const mebibyte = 1024 * 1024;
 const positiveInt = z.coerce.number().int().positive();
@@ -39,11 +39,11 @@ export type RegistryConfig = ServiceConfig & { readonly registry: RegistrySettin
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): RegistryConfig {
   // Both parts are parsed before failing, so one error lists every bad key.
   const problems: string[] = [];
-  const service = collect(problems, () => loadServiceConfig('registry', env));
-  const own = collect(problems, () => parseEnv(registrySchema, env));
+  const service = collectProblems(problems, () => loadServiceConfig('registry', env));
+  const own = collectProblems(problems, () => parseEnv(registrySchema, env));
   // The same folder the shared LOOPLINE_DATA_DIR (default `.loopline`) gives every service.
   const artifactRoot = resolve(env.LOOPLINE_DATA_DIR || '.loopline', 'artifacts', 'registry');
-  const artifactStore = collect(problems, () =>
+  const artifactStore = collectProblems(problems, () =>
     loadArtifactStoreSettings(env, { envPrefix: 'LOOPLINE_REGISTRY_', localRoot: artifactRoot, defaultS3Prefix: 'registry/' }),
   );
   if (service === undefined || own === undefined || artifactStore === undefined) throw new ConfigError(problems);
@@ -64,12 +64,3 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RegistryConfig
   };
 }
 
-function collect<T>(problems: string[], parse: () => T): T | undefined {
-  try {
-    return parse();
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    problems.push(...error.problems);
-    return undefined;
-  }
-}

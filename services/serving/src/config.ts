@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { loadArtifactStoreSettings, type ArtifactStoreSettings } from '@loopline/artifacts';
-import { ConfigError, defaultPorts, loadConfig as parseEnvironment, loadServiceConfig, type ServiceConfig } from '@loopline/config';
+import { collectProblems, ConfigError, defaultPorts, loadConfig as parseEnvironment, loadServiceConfig, type ServiceConfig } from '@loopline/config';
 import { z } from 'zod';
 
 /** How much of a model's champion traffic its challenger gets, and whether it shadows the rest. */
@@ -131,28 +131,12 @@ const servingSchema = z.object({
 /** Read once at start; the only reader of `process.env` in this service. Every bad key is listed at once. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServingConfig {
   const problems: string[] = [];
-  let shared: ServiceConfig | undefined;
-  let own: z.infer<typeof servingSchema> | undefined;
-  try {
-    shared = loadServiceConfig('serving', env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    problems.push(...error.problems);
-  }
-  try {
-    own = parseEnvironment(servingSchema, env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    problems.push(...error.problems);
-  }
-  let artifactStore: ArtifactStoreSettings | undefined;
+  const shared = collectProblems(problems, () => loadServiceConfig('serving', env));
+  const own = collectProblems(problems, () => parseEnvironment(servingSchema, env));
   const artifactRoot = resolve(env.LOOPLINE_DATA_DIR ?? '.loopline', 'artifacts', 'serving');
-  try {
-    artifactStore = loadArtifactStoreSettings(env, { envPrefix: 'LOOPLINE_SERVING_', localRoot: artifactRoot, defaultS3Prefix: 'serving/' });
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    problems.push(...error.problems);
-  }
+  const artifactStore = collectProblems(problems, () =>
+    loadArtifactStoreSettings(env, { envPrefix: 'LOOPLINE_SERVING_', localRoot: artifactRoot, defaultS3Prefix: 'serving/' }),
+  );
   if (!shared || !own || !artifactStore) throw new ConfigError(problems);
   const models = own.LOOPLINE_SERVING_MODELS.trim();
   return {

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { loadArtifactStoreSettings, type ArtifactStoreSettings } from '@loopline/artifacts';
-import { ConfigError, loadConfig as parseEnv, loadServiceConfig, type ServiceConfig } from '@loopline/config';
+import { collectProblems, ConfigError, loadConfig as parseEnv, loadServiceConfig, type ServiceConfig } from '@loopline/config';
 import type { ExternalTrainerConfig } from './adapters/trainers/external-trainers';
 
 const positiveInt = z.coerce.number().int().positive();
@@ -87,11 +87,11 @@ export type TrainingConfig = ServiceConfig & { readonly training: TrainingSettin
 /** Read once at start; the only reader of `process.env` in this service. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): TrainingConfig {
   const problems: string[] = [];
-  const service = collect(problems, () => loadServiceConfig('training', env));
-  const own = collect(problems, () => parseEnv(trainingSchema, env));
+  const service = collectProblems(problems, () => loadServiceConfig('training', env));
+  const own = collectProblems(problems, () => parseEnv(trainingSchema, env));
   const dataDir = env.LOOPLINE_DATA_DIR || '.loopline';
   const artifactRoot = resolve(dataDir, 'artifacts', 'training');
-  const artifactStore = collect(problems, () => loadArtifactStoreSettings(env, { envPrefix: 'LOOPLINE_TRAINING_', localRoot: artifactRoot, defaultS3Prefix: 'training/' }));
+  const artifactStore = collectProblems(problems, () => loadArtifactStoreSettings(env, { envPrefix: 'LOOPLINE_TRAINING_', localRoot: artifactRoot, defaultS3Prefix: 'training/' }));
   if (service === undefined || own === undefined || artifactStore === undefined) throw new ConfigError(problems);
   const externals: Record<string, ExternalTrainerConfig> = {};
   for (const [name, trainer] of Object.entries(own.LOOPLINE_TRAINING_EXTERNAL_TRAINERS ?? {})) {
@@ -126,12 +126,3 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TrainingConfig
   };
 }
 
-function collect<T>(problems: string[], parse: () => T): T | undefined {
-  try {
-    return parse();
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    problems.push(...error.problems);
-    return undefined;
-  }
-}

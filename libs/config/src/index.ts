@@ -1,4 +1,4 @@
 export { collectProblems, ConfigError, loadConfig } from './load-config';
 export { loadPlatformConfig, platformConfigSchema, type PlatformConfig } from './platform-config';
-export { defaultPorts, serviceNames, type ServiceName } from './ports';
+export { defaultPorts, featureStoreOnlinePorts, serviceNames, type ServiceName } from './ports';
 export { envPrefix, loadServiceConfig, serviceConfigSchema, type ServiceConfig } from './service-config';

@@ -11,3 +11,6 @@ export const defaultPorts: Readonly<Record<ServiceName, { readonly http: number;
   serving: { http: 8080, grpc: 8081 },
   monitoring: { http: 7007, grpc: 7507 },
 };
+
+/** The feature store's online server (online reads on a worker thread of their own). */
+export const featureStoreOnlinePorts = { http: 7012, grpc: 7512 } as const;

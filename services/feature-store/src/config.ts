@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { loadArtifactStoreSettings, type ArtifactStoreSettings } from '@loopline/artifacts';
-import { collectProblems, ConfigError, loadConfig as parseEnv, loadServiceConfig, type ServiceConfig } from '@loopline/config';
+import { collectProblems, ConfigError, featureStoreOnlinePorts, loadConfig as parseEnv, loadServiceConfig, type ServiceConfig } from '@loopline/config';
 import { datasetAccessModes, type DatasetAccess } from './application/ports';
 
 const positiveInt = z.coerce.number().int().positive();
@@ -27,8 +27,8 @@ const featureStoreSchema = z.object({
   LOOPLINE_FEATURE_STORE_TASK_PIPELINES: z.string().optional(),
   LOOPLINE_FEATURE_STORE_TASK_CONCURRENCY: positiveInt.max(16).default(2),
   LOOPLINE_FEATURE_STORE_ONLINE_SERVER: flag.default('true'),
-  LOOPLINE_FEATURE_STORE_ONLINE_HTTP_PORT: port.default(7012),
-  LOOPLINE_FEATURE_STORE_ONLINE_GRPC_PORT: port.default(7512),
+  LOOPLINE_FEATURE_STORE_ONLINE_HTTP_PORT: port.default(featureStoreOnlinePorts.http),
+  LOOPLINE_FEATURE_STORE_ONLINE_GRPC_PORT: port.default(featureStoreOnlinePorts.grpc),
   LOOPLINE_FEATURE_STORE_ONLINE_NICE: z.coerce.number().int().min(-20).max(19).default(-10),
 });
 

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
-import { defaultPorts, envPrefix, serviceNames, type PlatformConfig, type ServiceName } from '@loopline/config';
+import { defaultPorts, envPrefix, featureStoreOnlinePorts, serviceNames, type PlatformConfig, type ServiceName } from '@loopline/config';
 import type { ComponentSpec, InfrastructureLayout } from '@loopline/infra';
 
 const repositoryRoot = resolve(__dirname, '..', '..', '..');
@@ -16,6 +16,17 @@ export function servicePorts(service: ServiceName, env: NodeJS.ProcessEnv): { ht
     http: Number(env[`${prefix}HTTP_PORT`] ?? defaultPorts[service].http),
     grpc: Number(env[`${prefix}GRPC_PORT`] ?? defaultPorts[service].grpc),
   };
+}
+
+/** Ports a service listens on besides its HTTP and gRPC ones: the feature store's online server. */
+function extraPorts(service: ServiceName, env: NodeJS.ProcessEnv): { label: string; scheme: string; port: number; setting: string }[] {
+  if (service !== 'feature-store' || env.LOOPLINE_FEATURE_STORE_ONLINE_SERVER === 'false') return [];
+  const http = 'LOOPLINE_FEATURE_STORE_ONLINE_HTTP_PORT';
+  const grpc = 'LOOPLINE_FEATURE_STORE_ONLINE_GRPC_PORT';
+  return [
+    { label: 'online', scheme: 'http', port: Number(env[http] ?? featureStoreOnlinePorts.http), setting: http },
+    { label: 'online', scheme: 'grpc', port: Number(env[grpc] ?? featureStoreOnlinePorts.grpc), setting: grpc },
+  ];
 }
 
 /** `LOOPLINE_<SERVICE>_URL` of every service, so each finds the others wherever their ports are. */
@@ -37,17 +48,19 @@ export function serviceComponent(
   env: NodeJS.ProcessEnv,
 ): ComponentSpec {
   const ports = servicePorts(service, env);
+  const extra = extraPorts(service, env);
   const entry = join(repositoryRoot, 'services', service, 'src', 'main.ts');
   return {
     name: service,
     pidFile: layout.pidFile(service),
     logFile: layout.logFile(service),
     marker: entry,
-    endpoint: `http://${config.host}:${ports.http} grpc://${config.host}:${ports.grpc}`,
+    endpoint: [`http://${config.host}:${ports.http} grpc://${config.host}:${ports.grpc}`, ...extra.map((port) => `${port.label} ${port.scheme}://${config.host}:${port.port}`)].join(' '),
     host: config.host,
     ports: [
       { port: ports.http, setting: `${envPrefix(service)}HTTP_PORT` },
       { port: ports.grpc, setting: `${envPrefix(service)}GRPC_PORT` },
+      ...extra.map(({ port, setting }) => ({ port, setting })),
     ],
     startTimeoutMs: config.startTimeoutMs,
     stopSignal: 'SIGTERM',

@@ -5,6 +5,7 @@
 // write the same values).
 import { NotFoundError, UnavailableError, ValidationError } from '@loopline/errors';
 import { latest, viewVersion, type AppliedFeatureView, type Catalog } from '../domain/definitions/catalog';
+import { hasWindows } from '../domain/definitions/windows';
 import { entityKeyOf } from '../domain/online/online-values';
 import type { DatasetFiles } from './dataset-files';
 import type { DefinitionsApplication } from './definitions';
@@ -21,8 +22,20 @@ export interface MaterializerDependencies {
   readonly ids: Ids;
   /** Called when a view version's stored values changed (the online cache drops them). */
   readonly onMaterialized: (view: string, version: number) => void;
-  readonly onProgress?: (record: Pick<MaterializationRecord, 'id' | 'view' | 'viewVersion' | 'datasetVersionId' | 'phase'> & { readonly rows?: number }) => void;
+  readonly onProgress?: (
+    record: Pick<MaterializationRecord, 'id' | 'view' | 'viewVersion' | 'datasetVersionId' | 'phase'> & {
+      readonly rows?: number;
+      /** From the offline phase on: the earlier dataset versions whose rows fed the windows. */
+      readonly windowDatasetVersionIds?: readonly string[];
+    },
+  ) => void;
 }
+
+/**
+ * The lock's dataset version for "every dataset version of the view version" (ingestion's version
+ * ids are never `*`).
+ */
+const everyDatasetVersion = '*';
 
 export interface MaterializeRequest {
   readonly view: string;
@@ -78,7 +91,11 @@ export class Materializer {
   private async run(view: AppliedFeatureView, datasetVersionId: string, observe?: (phase: string, rows?: number) => void): Promise<MaterializationRecord> {
     const done = await this.deps.log.completed(view.name, view.version, datasetVersionId);
     if (done) return done;
-    return this.deps.log.exclusively(view.name, view.version, datasetVersionId, async () => {
+    // A view with windows reads the versions materialized into it before: its jobs take one lock
+    // per view version (every dataset version), so each sees the one before it and the order the
+    // offline store records is the order they ran in. Without windows, one lock per pair.
+    const lockedVersion = hasWindows(view.definition) ? everyDatasetVersion : datasetVersionId;
+    return this.deps.log.exclusively(view.name, view.version, lockedVersion, async () => {
       const again = await this.deps.log.completed(view.name, view.version, datasetVersionId);
       if (again) return again;
       const started: MaterializationRecord = {
@@ -108,7 +125,11 @@ export class Materializer {
         report('offline');
         const offline = await this.deps.offline.materialize(view, datasetVersionId, file);
         await this.deps.log.progress(started.id, 'online', { offlineRowCount: offline.rowCount });
-        report('online', offline.rowCount);
+        // The versions that fed the windows go to the service log with the phase; the log's record
+        // (and MaterializationCompleted, its contract) has no field for them, and the offline store
+        // keeps the order they derive from.
+        this.deps.onProgress?.({ ...started, phase: 'online', rows: offline.rowCount, windowDatasetVersionIds: offline.windowDatasetVersionIds });
+        observe?.('online', offline.rowCount);
         let onlineRowCount = 0;
         if (view.definition.online) {
           onlineRowCount = await this.deps.offline.latestPerEntity(view, datasetVersionId, async (rows) => {

@@ -116,6 +116,11 @@ export interface EntityFiles {
 export interface OfflineWriteResult {
   readonly rowCount: number;
   readonly eventTimeRange: TimeRange | null;
+  /**
+   * The earlier dataset versions (materialized into the same view version before this one) whose
+   * rows fed the windowed aggregations, in materialization order; empty for a view without windows.
+   */
+  readonly windowDatasetVersionIds: readonly string[];
 }
 
 /** The offline store (ClickHouse): one table per view version, one partition per dataset version. */
@@ -129,7 +134,11 @@ export interface OfflineStore {
   columnsOf(dataset: DatasetFile): Promise<ColumnInfo[]>;
   /**
    * Computes the view over the dataset version and makes its rows visible at once, replacing any
-   * earlier rows of the same dataset version (so a rerun changes nothing).
+   * earlier rows of the same dataset version (so a rerun changes nothing). Windowed aggregations
+   * also count the rows of the dataset versions materialized into the view version before this one
+   * (a row present in several versions once, with its largest multiplicity in any one of them);
+   * the store records that order, so a rerun reads the same versions. The materializations of one
+   * view version with windows must not run concurrently (their order is the windows' input).
    */
   materialize(view: AppliedFeatureView, datasetVersionId: string, dataset: DatasetFile): Promise<OfflineWriteResult>;
   /** The latest row per entity of one dataset version, in batches. */

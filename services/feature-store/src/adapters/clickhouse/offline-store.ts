@@ -17,11 +17,13 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { IllegalStateError, IntegrityError, UnavailableError, ValidationError } from '@loopline/errors';
 import type { AppliedFeatureView } from '../../domain/definitions/catalog';
 import { columnsOf, parseExpression, sqlString } from '../../domain/definitions/expression';
+import { hasWindows, longestWindowSeconds, windowInputs, type RecordedVersion } from '../../domain/definitions/windows';
 import type { FeatureValue } from '../../domain/online/online-values';
 import type { ColumnInfo, DatasetAccess, DatasetFile, EntityFiles, FeatureRow, OfflineStore, OfflineWriteResult } from '../../application/ports';
 import { parquetRowCount } from '../parquet/parquet-row-count';
 import { entitiesPlaceholder, quoteAnyIdentifier } from './training-set-sql';
 import { createTableSql, latestPerEntitySql, materializeSelectSql, offlineDatabase, offlineTable, pushPartition, type ViewShape } from './view-sql';
+import { createSourceTableSql, recordedVersionsSql, sourceRowsSelectSql, sourceTable, windowedSelectSql } from './window-sql';
 
 const jsonSettings = { output_format_json_quote_64bit_integers: 0 } as const;
 
@@ -176,27 +178,102 @@ export class ClickHouseOfflineStore implements OfflineStore {
     const columns = new Set((await this.columnsOf(dataset)).map((column) => column.name));
     const relation = await this.relation(dataset);
     checkColumns(shape, columns);
-    const table = offlineTable(view);
-    const stage = `${offlineDatabase}.\`stage_${view.name}__v${view.version}_${randomUUID().replace(/-/g, '')}\``;
+    if (hasWindows(view.definition)) return this.materializeWindowed(shape, datasetVersionId, relation);
+    const stage = this.stageName('stage', view);
     await this.client.command({ query: createTableSql(shape, stage) });
     try {
-      try {
-        await this.client.command({ query: `INSERT INTO ${stage} ${materializeSelectSql(shape, relation, datasetVersionId)}`, clickhouse_settings: this.readSettings() });
-      } catch (error) {
-        throw this.unreachable(error) ?? new ValidationError(`materializing feature view "${view.name}" v${view.version} failed: ${firstLine(error)}`, { view: view.name, version: view.version });
-      }
-      const stats = await this.client.query({
-        query: `SELECT count() AS rows, toUnixTimestamp64Milli(min(event_time)) AS start_ms, toUnixTimestamp64Milli(max(event_time)) AS end_ms FROM ${stage}`,
+      await this.insertOrFail(view, `INSERT INTO ${stage} ${materializeSelectSql(shape, relation, datasetVersionId)}`);
+      const result = await this.stageStats(stage);
+      await this.client.command({ query: `ALTER TABLE ${offlineTable(view)} REPLACE PARTITION ${sqlString(datasetVersionId)} FROM ${stage}` });
+      return { ...result, windowDatasetVersionIds: [] };
+    } finally {
+      await this.dropQuietly(stage);
+    }
+  }
+
+  /**
+   * A view with windowed aggregations: the version's source rows are staged in the source table's
+   * shape (the one read of the dataset), its place in the view version's materialization order is
+   * looked up (a rematerialized version keeps its own, a new one comes last), the features are
+   * computed from the staged rows and the earlier versions' rows that can fall in its windows, and
+   * both stages are swapped in, the source rows first: if the feature swap then fails, a source
+   * partition added by this job is dropped again (a crash right between the two leaves it, and a
+   * retry keeps its place); no feature of the version is visible before the second swap. The caller
+   * serializes the materializations of one view version (their order is the windows' input).
+   */
+  private async materializeWindowed(shape: ViewShape, datasetVersionId: string, relation: string): Promise<OfflineWriteResult> {
+    const { view } = shape;
+    await this.client.command({ query: createSourceTableSql(shape) });
+    const recorded = await this.recordedVersions(view);
+    const sourceStage = this.stageName('stage_src', view);
+    const stage = this.stageName('stage', view);
+    await this.client.command({ query: createSourceTableSql(shape, sourceStage) });
+    await this.client.command({ query: createTableSql(shape, stage) });
+    try {
+      const sequence = windowInputs(recorded, datasetVersionId, null, 0).sequence;
+      await this.insertOrFail(view, `INSERT INTO ${sourceStage} ${sourceRowsSelectSql(shape, relation, datasetVersionId, sequence)}`);
+      const own = await this.client.query({
+        query: `SELECT count() AS rows, min(__ms) AS start_ms, max(__ms) AS end_ms FROM ${sourceStage}`,
         format: 'JSONEachRow',
         clickhouse_settings: jsonSettings,
       });
-      const [row] = await stats.json<{ rows: number; start_ms: number; end_ms: number }>();
-      await this.client.command({ query: `ALTER TABLE ${table} REPLACE PARTITION ${sqlString(datasetVersionId)} FROM ${stage}` });
-      const rowCount = Number(row?.rows ?? 0);
-      return { rowCount, eventTimeRange: rowCount === 0 ? null : { startMs: Number(row!.start_ms), endMs: Number(row!.end_ms) } };
+      const [ownRow] = await own.json<{ rows: number; start_ms: number; end_ms: number }>();
+      const rows = Number(ownRow?.rows ?? 0) === 0 ? null : { startMs: Number(ownRow!.start_ms), endMs: Number(ownRow!.end_ms) };
+      const inputs = windowInputs(recorded, datasetVersionId, rows, longestWindowSeconds(view.definition) * 1000);
+      const earlier = inputs.readRange && { datasetVersionIds: inputs.earlier.map((version) => version.datasetVersionId), ...inputs.readRange };
+      await this.insertOrFail(view, `INSERT INTO ${stage} ${windowedSelectSql(shape, sourceStage, datasetVersionId, earlier)}`, false);
+      const result = await this.stageStats(stage);
+      const wasRecorded = recorded.some((version) => version.datasetVersionId === datasetVersionId);
+      await this.client.command({ query: `ALTER TABLE ${sourceTable(view)} REPLACE PARTITION ${sqlString(datasetVersionId)} FROM ${sourceStage}` });
+      try {
+        await this.client.command({ query: `ALTER TABLE ${offlineTable(view)} REPLACE PARTITION ${sqlString(datasetVersionId)} FROM ${stage}` });
+      } catch (error) {
+        // Nothing of a version seen for the first time stays behind (best effort: a crash right
+        // here leaves its rows recorded, which later versions' windows then read, as after success).
+        if (!wasRecorded) await this.client.command({ query: `ALTER TABLE ${sourceTable(view)} DROP PARTITION ${sqlString(datasetVersionId)}` }).catch(() => undefined);
+        throw error;
+      }
+      return { ...result, windowDatasetVersionIds: earlier?.datasetVersionIds ?? [] };
     } finally {
-      await this.client.command({ query: `DROP TABLE IF EXISTS ${stage}` }).catch(() => undefined);
+      await this.dropQuietly(sourceStage);
+      await this.dropQuietly(stage);
     }
+  }
+
+  /** The dataset versions whose source rows a windowed view version keeps, in materialization order. */
+  private async recordedVersions(view: AppliedFeatureView): Promise<RecordedVersion[]> {
+    const result = await this.client.query({ query: recordedVersionsSql(view), format: 'JSONEachRow', clickhouse_settings: jsonSettings });
+    const rows = await result.json<{ dataset_version_id: string; sequence: number; start_ms: number; end_ms: number }>();
+    return rows.map((row) => ({ datasetVersionId: row.dataset_version_id, sequence: Number(row.sequence), eventTimeRange: { startMs: Number(row.start_ms), endMs: Number(row.end_ms) } }));
+  }
+
+  /** A staging table's name: `stage_` first, so every leftover is easy to find. */
+  private stageName(kind: 'stage' | 'stage_src', view: AppliedFeatureView): string {
+    return `${offlineDatabase}.\`${kind}_${view.name}__v${view.version}_${randomUUID().replace(/-/g, '')}\``;
+  }
+
+  /** Runs a staging INSERT; an error is the dataset's (a type the expressions cannot take) unless ClickHouse could not fetch it. */
+  private async insertOrFail(view: AppliedFeatureView, query: string, readsDataset = true): Promise<void> {
+    try {
+      await this.client.command({ query, clickhouse_settings: readsDataset ? this.readSettings() : {} });
+    } catch (error) {
+      throw this.unreachable(error) ?? new ValidationError(`materializing feature view "${view.name}" v${view.version} failed: ${firstLine(error)}`, { view: view.name, version: view.version });
+    }
+  }
+
+  private async stageStats(stage: string): Promise<{ rowCount: number; eventTimeRange: OfflineWriteResult['eventTimeRange'] }> {
+    const stats = await this.client.query({
+      query: `SELECT count() AS rows, toUnixTimestamp64Milli(min(event_time)) AS start_ms, toUnixTimestamp64Milli(max(event_time)) AS end_ms FROM ${stage}`,
+      format: 'JSONEachRow',
+      clickhouse_settings: jsonSettings,
+    });
+    const [row] = await stats.json<{ rows: number; start_ms: number; end_ms: number }>();
+    const rowCount = Number(row?.rows ?? 0);
+    return { rowCount, eventTimeRange: rowCount === 0 ? null : { startMs: Number(row!.start_ms), endMs: Number(row!.end_ms) } };
+  }
+
+  private async dropQuietly(table: string): Promise<void> {
+    await this.client.command({ query: `DROP TABLE IF EXISTS ${table}` }).catch(() => undefined);
   }
 
   async latestPerEntity(view: AppliedFeatureView, datasetVersionId: string, onBatch: (rows: readonly FeatureRow[]) => Promise<void>): Promise<number> {

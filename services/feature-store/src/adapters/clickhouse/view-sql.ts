@@ -6,7 +6,7 @@
 // rerun changes nothing), ordered by entity keys and event time. Pushed rows live in partition
 // `push`, each tagged with the push sequence that wrote it.
 import type { AppliedFeatureView } from '../../domain/definitions/catalog';
-import type { FeatureDefinition, ValueType } from '../../domain/definitions/definitions';
+import type { ValueType } from '../../domain/definitions/definitions';
 import { compileExpression, parseExpression, quoteColumn, sqlString } from '../../domain/definitions/expression';
 
 export const offlineDatabase = 'loopline_feature_store';
@@ -41,40 +41,26 @@ export function createTableSql({ view, joinKeys }: ViewShape, table = offlineTab
   return `CREATE TABLE IF NOT EXISTS ${table} (${columns.join(', ')}) ENGINE = MergeTree PARTITION BY dataset_version_id ORDER BY (${[...joinKeys.map(quoteColumn), '`event_time`'].join(', ')})`;
 }
 
-function castTo(type: ValueType, sql: string): string {
-  return `CAST(${sql} AS Nullable(${clickHouseTypes[type]}))`;
+/** The nullable ClickHouse type of a feature's values. */
+export function nullableType(type: ValueType): string {
+  return `Nullable(${clickHouseTypes[type]})`;
 }
 
-function aggregateSql(feature: FeatureDefinition, input: string, window: string): string {
-  const aggregation = feature.aggregation!;
-  const value = `toFloat64(${input})`;
-  switch (aggregation.function) {
-    case 'count':
-      return `count(${input}) OVER ${window}`;
-    case 'sum':
-      return `sum(${value}) OVER ${window}`;
-    case 'mean':
-      return `if(count(${input}) OVER ${window} = 0, NULL, avg(${value}) OVER ${window})`;
-    case 'min':
-      return `if(count(${input}) OVER ${window} = 0, NULL, min(${value}) OVER ${window})`;
-    case 'max':
-      return `if(count(${input}) OVER ${window} = 0, NULL, max(${value}) OVER ${window})`;
-    default: {
-      const unreachable: never = aggregation.function;
-      throw new Error(`unknown aggregation ${String(unreachable)}`);
-    }
-  }
+export function castTo(type: ValueType, sql: string): string {
+  return `CAST(${sql} AS ${nullableType(type)})`;
 }
 
 /**
- * The SELECT that computes a view over a relation of source rows (a `file(...)` or a table):
- * one row per (entity, event time). Row-level features are computed per source row; aggregations
- * per entity over a range frame `[t − window, t)` — rows strictly before t, so a label observed at
- * t never feeds the features joined at t. When several source rows share an entity and an event
- * time, the one whose features sort first is kept: deterministic, so a rebuild is identical.
+ * The SELECT that computes a view without windowed aggregations over a relation of source rows (a
+ * `file(...)`, a `url(...)` or a table): one row per (entity, event time), each feature computed
+ * from the row itself. When several source rows share an entity and an event time, the one whose
+ * features sort first is kept: deterministic, so a rebuild is identical. A view with windowed
+ * aggregations also reads the rows of earlier dataset versions: window-sql.ts.
  */
 export function materializeSelectSql({ view, joinKeys }: ViewShape, relation: string, datasetVersionId: string): string {
   const definition = view.definition;
+  const windowed = definition.features.find((feature) => feature.aggregation !== null);
+  if (windowed) throw new Error(`feature ${windowed.name} of view ${view.name} is a windowed aggregation: materialize the view with window-sql.ts`);
   const time = quoteColumn(definition.timestampColumn);
   const inner: string[] = [
     ...joinKeys.map((key, index) => `toString(assumeNotNull(${quoteColumn(key)})) AS __k${index}`),
@@ -84,21 +70,7 @@ export function materializeSelectSql({ view, joinKeys }: ViewShape, relation: st
     inner.push(`${compileExpression(parseExpression(feature.expression))} AS __e${index}`);
   });
   const keys = joinKeys.map((_, index) => `__k${index}`);
-  const windows = new Map<number, string>();
-  const middle: string[] = [...keys, '__t'];
-  definition.features.forEach((feature, index) => {
-    if (!feature.aggregation) {
-      middle.push(`${castTo(feature.type, `__e${index}`)} AS __f${index}`);
-      return;
-    }
-    const seconds = feature.aggregation.windowSeconds;
-    if (!windows.has(seconds)) windows.set(seconds, `__w${windows.size}`);
-    middle.push(`${castTo(feature.type, aggregateSql(feature, `__e${index}`, windows.get(seconds)!))} AS __f${index}`);
-  });
-  const windowClause =
-    windows.size === 0
-      ? ''
-      : ` WINDOW ${[...windows].map(([seconds, name]) => `${name} AS (PARTITION BY ${keys.join(', ')} ORDER BY toUnixTimestamp64Milli(__t) RANGE BETWEEN ${seconds * 1000} PRECEDING AND 1 PRECEDING)`).join(', ')}`;
+  const middle: string[] = [...keys, '__t', ...definition.features.map((feature, index) => `${castTo(feature.type, `__e${index}`)} AS __f${index}`)];
   const notNull = [...joinKeys.map(quoteColumn), time].map((column) => `${column} IS NOT NULL`).join(' AND ');
   const featureColumns = definition.features.map((_, index) => `__f${index}`);
   const outer = [
@@ -110,7 +82,7 @@ export function materializeSelectSql({ view, joinKeys }: ViewShape, relation: st
   ];
   return [
     `SELECT ${outer.join(', ')} FROM (`,
-    `SELECT ${middle.join(', ')} FROM (SELECT ${inner.join(', ')} FROM ${relation} WHERE ${notNull})${windowClause}`,
+    `SELECT ${middle.join(', ')} FROM (SELECT ${inner.join(', ')} FROM ${relation} WHERE ${notNull})`,
     `) ORDER BY ${[...keys, '__t', ...featureColumns].join(', ')} LIMIT 1 BY ${[...keys, '__t'].join(', ')}`,
   ].join('\n');
 }

@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createClickHouseClient } from '@loopline/infra';
-import { eventually, testInfra, uniqueName } from '@loopline/testing';
-import { kafkaForTests, monitoringEnv, predictionMessage, rest, spawnMonitoring, stopChild, waitReady } from './harness';
+import { eventually, stopChildProcess, testInfra, uniqueName } from '@loopline/testing';
+import { kafkaForTests, monitoringEnv, predictionMessage, rest, spawnMonitoring, waitReady } from './harness';
 
 const events = 1_000;
 const rowsPerEvent = 20;
@@ -29,7 +29,7 @@ describe('MonitoringService sink', () => {
   });
 
   after(async () => {
-    for (const service of running) await stopChild(service.child);
+    for (const service of running) await stopChildProcess(service.child);
     await kafka?.close();
   });
 
@@ -84,7 +84,7 @@ describe('MonitoringService sink', () => {
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     const settled = await rest<{ predictions: number }>(second.baseUrl, 'GET', `/v1/models/${model}/stats`);
     assert.equal(settled.body.predictions, total);
-    await stopChild(second.child);
+    await stopChildProcess(second.child);
 
     const clickhouse = createClickHouseClient({ path: join(dataDir, 'clickhouse', 'monitoring') });
     try {

@@ -14,7 +14,7 @@ import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import { encodeEvent, PredictionLoggedSchema, TrafficRole } from '@loopline/contracts';
 import { createEventProducer, createKafkaClient, ensureTopics, type EventProducer } from '@loopline/messaging';
 import { startService, type RunningService } from '@loopline/service-host';
-import { createTestDatabase, eventually, freePort, testInfra, uniqueName } from '@loopline/testing';
+import { createTestDatabase, eventually, freePort, startServiceProcess, testInfra, uniqueName } from '@loopline/testing';
 import pino from 'pino';
 import type { Kafka } from 'kafkajs';
 import { loadConfig, type MonitoringConfig } from '../src/config';
@@ -164,47 +164,8 @@ export async function rest<T = Record<string, unknown>>(baseUrl: string, method:
 
 /** The real registry, as a child process on the run's PostgreSQL and Kafka. */
 export async function startRegistryProcess(dataDir: string): Promise<{ url: string; stop(): Promise<void> }> {
-  const infra = testInfra();
-  const httpPort = await freePort();
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    LOOPLINE_HOST: '127.0.0.1',
-    LOOPLINE_REGISTRY_HTTP_PORT: String(httpPort),
-    LOOPLINE_REGISTRY_GRPC_PORT: String(await freePort()),
-    LOOPLINE_POSTGRES_URL: await createTestDatabase('monitoring_registry'),
-    LOOPLINE_KAFKA_BROKERS: infra.kafkaBrokers.join(','),
-    LOOPLINE_DATA_DIR: dataDir,
-    LOOPLINE_LOG_LEVEL: 'warn',
-  };
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', join(repoRoot, 'services', 'registry', 'src', 'main.ts')], { cwd: repoRoot, env, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4_000)));
-  const url = `http://127.0.0.1:${httpPort}`;
-  await eventually(
-    async () => {
-      if (child.exitCode !== null) throw new Error(`the registry exited (${child.exitCode}): ${stderr}`);
-      const response = await fetch(`${url}/health/ready`).catch(() => undefined);
-      return response?.status === 200;
-    },
-    { timeoutMs: 90_000, intervalMs: 200, what: 'the registry ready' },
-  );
-  return { url, stop: () => stopChild(child) };
-}
-
-export async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  await new Promise<void>((resolvePromise) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      resolvePromise();
-    }, 15_000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolvePromise();
-    });
-  });
+  const registry = await startServiceProcess('registry', { dataDir, database: 'monitoring_registry', readyTimeoutMs: 90_000 });
+  return { url: registry.url, stop: () => registry.stop() };
 }
 
 /** Writes a Parquet file with chDB in a child process (chDB holds one data folder per process). */

@@ -3,14 +3,14 @@
 // in for the feature store, a small HTTP server that serves Parquet files made with chDB through
 // the feature store's two training-set routes. Real: the training service, the registry, ONNX
 // Runtime (in the registry's validation), PostgreSQL, Kafka, chDB. Stood in for: the feature store.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { startService, type RunningService } from '@loopline/service-host';
-import { createTestDatabase, eventually, freePort, testInfra, uniqueName } from '@loopline/testing';
+import { createTestDatabase, eventually, freePort, startServiceProcess, testInfra, uniqueName } from '@loopline/testing';
 import { loadConfig, type TrainingConfig } from '../src/config';
 import { trainingService } from '../src/training-service';
 
@@ -70,49 +70,8 @@ export async function startFeatureStoreStandIn(sets: () => readonly TrainingSetF
 
 /** The real registry, as a child process on the run's PostgreSQL and Kafka. */
 export async function startRegistryProcess(dataDir: string): Promise<{ url: string; process: ChildProcess; stop(): Promise<void> }> {
-  const infra = testInfra();
-  const httpPort = await freePort();
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    LOOPLINE_HOST: '127.0.0.1',
-    LOOPLINE_REGISTRY_HTTP_PORT: String(httpPort),
-    LOOPLINE_REGISTRY_GRPC_PORT: String(await freePort()),
-    LOOPLINE_POSTGRES_URL: await createTestDatabase('training_registry'),
-    LOOPLINE_KAFKA_BROKERS: infra.kafkaBrokers.join(','),
-    LOOPLINE_DATA_DIR: dataDir,
-    LOOPLINE_LOG_LEVEL: 'warn',
-  };
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', join(repoRoot, 'services', 'registry', 'src', 'main.ts')], { cwd: repoRoot, env, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4_000)));
-  const url = `http://127.0.0.1:${httpPort}`;
-  await eventually(
-    async () => {
-      if (child.exitCode !== null) throw new Error(`the registry exited (${child.exitCode}): ${stderr}`);
-      const response = await fetch(`${url}/health/ready`).catch(() => undefined);
-      return response?.status === 200;
-    },
-    { timeoutMs: 60_000, what: 'the registry ready' },
-  );
-  return {
-    url,
-    process: child,
-    stop: async () => {
-      if (child.exitCode !== null) return;
-      child.kill('SIGTERM');
-      await new Promise<void>((resolvePromise) => {
-        const timer = setTimeout(() => {
-          child.kill('SIGKILL');
-          resolvePromise();
-        }, 10_000);
-        child.once('exit', () => {
-          clearTimeout(timer);
-          resolvePromise();
-        });
-      });
-    },
-  };
+  const registry = await startServiceProcess('registry', { dataDir, database: 'training_registry', readyTimeoutMs: 60_000, stopGraceMs: 10_000 });
+  return { url: registry.url, process: registry.child, stop: () => registry.stop() };
 }
 
 export interface TrainingUnderTest {

@@ -2,72 +2,19 @@
 // ports, its own database and data folder, on the test run's Kafka and PostgreSQL — as
 // `loopline up` would, but only the services a test needs. The CLI then talks to them over their
 // public REST APIs only (tools never import services).
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
-import { envPrefix, type ServiceName } from '@loopline/config';
-import { createTestDatabase, eventually, freePort, testInfra, uniqueName } from '@loopline/testing';
+import type { ServiceName } from '@loopline/config';
+import { startServiceProcess as startTestServiceProcess, testInfra, uniqueName, type ServiceProcess } from '@loopline/testing';
+
+export type { ServiceProcess };
 
 export const repoRoot = resolve(__dirname, '..', '..', '..');
 const cliEntry = join(repoRoot, 'bin', 'loopline.js');
 
-export interface ServiceProcess {
-  readonly name: ServiceName;
-  readonly url: string;
-  readonly grpcPort: number;
-  stop(): Promise<void>;
-}
-
-/** Starts `services/<name>/src/main.ts`; resolves once its `readyPath` answers 200. */
-export async function startServiceProcess(name: ServiceName, dataDir: string, env: Readonly<Record<string, string>> = {}, readyPath = '/health/ready'): Promise<ServiceProcess> {
-  const infra = testInfra();
-  const prefix = envPrefix(name);
-  const httpPort = await freePort();
-  const grpcPort = await freePort();
-  const url = `http://127.0.0.1:${httpPort}`;
-  const child: ChildProcess = spawn(process.execPath, ['-r', '@swc-node/register', join(repoRoot, 'services', name, 'src', 'main.ts')], {
-    cwd: repoRoot,
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      LOOPLINE_HOST: '127.0.0.1',
-      [`${prefix}HTTP_PORT`]: String(httpPort),
-      [`${prefix}GRPC_PORT`]: String(grpcPort),
-      LOOPLINE_POSTGRES_URL: await createTestDatabase(`cli_${name.replace(/-/g, '_')}`),
-      LOOPLINE_KAFKA_BROKERS: infra.kafkaBrokers.join(','),
-      LOOPLINE_DATA_DIR: join(dataDir, name),
-      LOOPLINE_LOG_LEVEL: 'warn',
-      ...env,
-    },
-  });
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4_000)));
-  await eventually(
-    async () => {
-      if (child.exitCode !== null) throw new Error(`${name} exited (${child.exitCode}): ${stderr}`);
-      return (await fetch(`${url}${readyPath}`).catch(() => undefined))?.status === 200;
-    },
-    { timeoutMs: 120_000, intervalMs: 250, what: `${name} ready` },
-  );
-  return {
-    name,
-    url,
-    grpcPort,
-    stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      await new Promise<void>((resolvePromise) => {
-        const timer = setTimeout(() => {
-          child.kill('SIGKILL');
-          resolvePromise();
-        }, 15_000);
-        child.once('exit', () => {
-          clearTimeout(timer);
-          resolvePromise();
-        });
-      });
-    },
-  };
+/** Starts `services/<name>/src/main.ts` in its own folder of `dataDir`; resolves once its `readyPath` answers 200. */
+export function startServiceProcess(name: ServiceName, dataDir: string, env: Readonly<Record<string, string>> = {}, readyPath = '/health/ready'): Promise<ServiceProcess> {
+  return startTestServiceProcess(name, { dataDir: join(dataDir, name), database: `cli_${name.replace(/-/g, '_')}`, env, readyPath });
 }
 
 export interface CliResult {

@@ -19,7 +19,7 @@ import { contractMessage, createEventProducer, createKafkaClient } from '@loopli
 import { createTestDatabase, eventually, freePort, testInfra, uniqueName } from '@loopline/testing';
 import type { DatasetAccess } from '../src/application/ports';
 import { clickHouseTime, definitionsYaml, labelsStructure, seededRandom, trips, tripsStructure, at } from './fixtures';
-import { getOnline, rest, servingClient, startFeatureStore, type DatasetVersion, type FeatureStoreUnderTest, type ServingClient } from './harness';
+import { getOnline, rest, servingClient, startFeatureStore, trainingSetRows, type DatasetVersion, type FeatureStoreUnderTest, type ServingClient } from './harness';
 
 export function describeFeatureStore(datasetAccess: DatasetAccess): void {
   describe(`FeatureStore (datasets: ${datasetAccess})`, () => {
@@ -29,14 +29,6 @@ export function describeFeatureStore(datasetAccess: DatasetAccess): void {
 
     const apply = (file: string, fileName = 'features.yaml') => rest(store.baseUrl, 'POST', '/v1/definitions/apply', { file, fileName });
     const materialize = (view: string, datasetVersionId: string) => rest(store.baseUrl, 'POST', '/v1/materializations', { view, datasetVersionId });
-    const trainingSetRows = async (id: string) => {
-      const response = await fetch(`${store.baseUrl}/v1/training-sets/${id}/data`);
-      assert.equal(response.status, 200);
-      const path = join(store.dataDir, `${id}.parquet`);
-      await writeFile(path, Buffer.from(await response.arrayBuffer()));
-      const result = await store.clickhouse.query({ query: `SELECT * FROM file('${path}', 'Parquet')`, format: 'JSONEachRow', clickhouse_settings: { output_format_json_quote_64bit_integers: 0 } });
-      return result.json<Record<string, unknown>>();
-    };
     const sql = async <T>(text: string, values: unknown[] = []): Promise<T[]> => {
       const client = new Client({ connectionString: store.postgresUrl });
       await client.connect();
@@ -425,7 +417,7 @@ export function describeFeatureStore(datasetAccess: DatasetAccess): void {
         assert.match(response.body.id, /^[0-9a-f]{64}$/);
         assert.equal(response.body.rowCount, labelRows.length);
         assert.deepEqual(response.body.recipe.views, [{ view: 'origin_stats', version: 1, datasetVersionId: tripsVersion.versionId, pushHorizon: response.body.recipe.views[0].pushHorizon, ttlSeconds: 7200 }]);
-        const rows = await trainingSetRows(response.body.id);
+        const rows = await trainingSetRows(store, response.body.id);
         assert.deepEqual(
           rows.map((row) => [row.origin, row.label, row.origin_stats__last_delay, row.origin_stats__mean_delay_1h, row.origin_stats__flights_1h]),
           [
@@ -451,7 +443,7 @@ export function describeFeatureStore(datasetAccess: DatasetAccess): void {
         assert.equal(response.status, 201, JSON.stringify(response.body));
         assert.equal(response.body.rowCount, labelRows.length);
         assert.deepEqual(response.body.recipe.entities.versions.map((version: { versionId: string }) => version.versionId), [firstBatch.versionId, secondBatch.versionId]);
-        const rows = await trainingSetRows(response.body.id);
+        const rows = await trainingSetRows(store, response.body.id);
         // The rows, in the same order, of the one version holding all of them (features fewer than the
         // earlier set's: equal bytes would answer that content-addressed set and its recipe).
         assert.deepEqual(
@@ -530,7 +522,7 @@ export function describeFeatureStore(datasetAccess: DatasetAccess): void {
         assert.equal((await materialize('random_stats', version.versionId)).status, 200);
         const built = await rest(store.baseUrl, 'POST', '/v1/training-sets', { entities: { source: 'random_labels', versionId: entityVersion.versionId }, features: ['random_stats'] });
         assert.equal(built.status, 201, JSON.stringify(built.body));
-        const rows = await trainingSetRows(built.body.id);
+        const rows = await trainingSetRows(store, built.body.id);
 
         const ttlMs = 2 * 3_600_000;
         const expected = entities.map((entity) => {

@@ -4,9 +4,10 @@
 // same chDB). Which parts are real: the service, Postgres, Kafka, ClickHouse, the HTTP client of
 // ingestion; only ingestion itself is stood in for. With `datasetAccess: 'ingestion-url'` the
 // data route is fetched by ClickHouse itself (`url()`), as a ClickHouse server would.
+import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -185,6 +186,16 @@ export async function startFeatureStore(options: StartFeatureStoreOptions): Prom
       await ingestion.stop();
     },
   };
+}
+
+/** The rows of a training set, downloaded through the REST API and read back with ClickHouse. */
+export async function trainingSetRows(store: FeatureStoreUnderTest, id: string): Promise<Record<string, unknown>[]> {
+  const response = await fetch(`${store.baseUrl}/v1/training-sets/${id}/data`);
+  assert.equal(response.status, 200);
+  const path = join(store.dataDir, `${id}.parquet`);
+  await writeFile(path, Buffer.from(await response.arrayBuffer()));
+  const result = await store.clickhouse.query({ query: `SELECT * FROM file('${path}', 'Parquet')`, format: 'JSONEachRow', clickhouse_settings: { output_format_json_quote_64bit_integers: 0 } });
+  return result.json<Record<string, unknown>>();
 }
 
 export interface JsonResponse<T = Record<string, unknown>> {

@@ -5,7 +5,6 @@
 // its own, and the executor only accepts that name, so other specs' commands never reach it.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Client } from 'pg';
@@ -15,7 +14,7 @@ import type { Consumer } from 'kafkajs';
 import { contractMessage, createEventProducer, createKafkaClient, ensureTopics, type EventProducer } from '@loopline/messaging';
 import { createTestDatabase, eventually, freePort, testInfra, uniqueName } from '@loopline/testing';
 import { definitionsYaml, labelsStructure, trips, tripsStructure, at } from './fixtures';
-import { rest, startFeatureStore, type DatasetVersion, type FeatureStoreUnderTest } from './harness';
+import { rest, startFeatureStore, trainingSetRows, type DatasetVersion, type FeatureStoreUnderTest } from './harness';
 
 const commandsTopic = 'loopline.orchestration.task-commands.v1';
 const resultsTopic = 'loopline.orchestration.task-results.v1';
@@ -223,14 +222,6 @@ describe('FeatureStore pipeline tasks', () => {
       }
     });
 
-    const rowsOf = async (id: string) => {
-      const response = await fetch(`${store.baseUrl}/v1/training-sets/${id}/data`);
-      assert.equal(response.status, 200);
-      const path = join(store.dataDir, `${id}.parquet`);
-      await writeFile(path, Buffer.from(await response.arrayBuffer()));
-      const result = await store.clickhouse.query({ query: `SELECT * FROM file('${path}', 'Parquet')`, format: 'JSONEachRow', clickhouse_settings: { output_format_json_quote_64bit_integers: 0 } });
-      return result.json<Record<string, unknown>>();
-    };
 
     it('answers TaskCompleted with the training set of one dataset version, built once per idempotency key', async () => {
       const runId = randomUUID();
@@ -243,7 +234,7 @@ describe('FeatureStore pipeline tasks', () => {
       assert.equal(outputs.rowCount, 3);
       assert.deepEqual(outputs.usedDatasetVersionIds, [labelsDay1.versionId, tripsDay1.versionId]);
       assert.deepEqual(outputs.usedFeatureViews, ['origin_profile@v1']);
-      const rows = await rowsOf(String(outputs.trainingSetId));
+      const rows = await trainingSetRows(store, String(outputs.trainingSetId));
       assert.deepEqual(rows.map((row) => [row.origin, row.label, row.origin_profile__last_distance]), [['A', 0, 100], ['A', 1, 110], ['B', 0, 300]]);
 
       await send(runId, StepKind.BUILD_TRAINING_SET, params, key);
@@ -268,7 +259,7 @@ describe('FeatureStore pipeline tasks', () => {
       assert.equal(answer.type, TaskCompletedSchema.typeName, JSON.stringify(answer.message));
       const id = String(answer.message.outputs!.trainingSetId);
       assert.equal(answer.message.outputs!.rowCount, 3);
-      const rows = await rowsOf(id);
+      const rows = await trainingSetRows(store, id);
       // Day 1's label at 11:00 joins day 1's flights, day 2's labels join day 2's: one set across micro-batches.
       assert.deepEqual(rows.map((row) => [row.origin, row.label, row.origin_profile__last_distance]), [['A', 1, 110], ['A', 1, 500], ['B', 0, 600]]);
       const record = await rest(store.baseUrl, 'GET', `/v1/training-sets/${id}`);

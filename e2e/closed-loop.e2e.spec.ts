@@ -17,8 +17,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { envPrefix, serviceNames } from '@loopline/config';
-import { freePort, testInfra, uniqueName } from '@loopline/testing';
+import { platformEnv, testInfra, uniqueName } from '@loopline/testing';
 import type { ScenarioSummary } from '../tools/cli/src/demo/scenario';
 
 const root = resolve(__dirname, '..');
@@ -32,19 +31,7 @@ describe('the closed loop', () => {
   let output = '';
 
   before(async () => {
-    const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('LOOPLINE_')));
-    env = {
-      ...inherited,
-      LOOPLINE_DATA_DIR: dataDir,
-      LOOPLINE_KAFKA_PORT: String(await freePort()),
-      LOOPLINE_KAFKA_CONTROLLER_PORT: String(await freePort()),
-      LOOPLINE_KAFKA_HEAP_MB: '384',
-      LOOPLINE_POSTGRES_PORT: String(await freePort()),
-    };
-    for (const service of serviceNames) {
-      env[`${envPrefix(service)}HTTP_PORT`] = String(await freePort());
-      env[`${envPrefix(service)}GRPC_PORT`] = String(await freePort());
-    }
+    env = await platformEnv(dataDir, { LOOPLINE_KAFKA_HEAP_MB: '384' });
     const demo = spawn(
       process.execPath,
       [

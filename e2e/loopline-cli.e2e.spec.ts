@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { envPrefix, serviceNames } from '@loopline/config';
 import { infrastructureLayout, isOurProcessAlive, processGroupMembers, readPidRecord, type PidRecord } from '@loopline/infra';
-import { eventually, freePort, testInfra, uniqueName } from '@loopline/testing';
+import { eventually, platformEnv, testInfra, uniqueName } from '@loopline/testing';
 
 const root = resolve(__dirname, '..');
 const cli = join(root, 'bin', 'loopline.js');
@@ -22,19 +22,7 @@ describe('the loopline command', () => {
   let env: NodeJS.ProcessEnv;
 
   before(async () => {
-    const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('LOOPLINE_')));
-    env = {
-      ...inherited,
-      LOOPLINE_DATA_DIR: dataDir,
-      LOOPLINE_KAFKA_PORT: String(await freePort()),
-      LOOPLINE_KAFKA_CONTROLLER_PORT: String(await freePort()),
-      LOOPLINE_KAFKA_HEAP_MB: '256',
-      LOOPLINE_POSTGRES_PORT: String(await freePort()),
-    };
-    for (const service of serviceNames) {
-      env[`${envPrefix(service)}HTTP_PORT`] = String(await freePort());
-      env[`${envPrefix(service)}GRPC_PORT`] = String(await freePort());
-    }
+    env = await platformEnv(dataDir, { LOOPLINE_KAFKA_HEAP_MB: '256' });
   });
 
   after(() => {
@@ -68,12 +56,27 @@ describe('the loopline command', () => {
       let output = '';
       up.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
       up.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-      const exited = new Promise<number | null>((resolvePromise) => up.on('exit', (code) => resolvePromise(code)));
+      let exitCode: number | null | undefined;
+      const exited = new Promise<number | null>((resolvePromise) =>
+        up.on('exit', (code) => {
+          exitCode = code;
+          resolvePromise(code);
+        }),
+      );
 
-      await eventually(() => output.includes('streaming service logs'), { timeoutMs: 150_000, what: `loopline up ready\n${output}` });
+      // Ready, or exited during start-up (a failure to report at once, not after the timeout).
+      const state = await eventually(() => (exitCode !== undefined ? `exited with ${exitCode}` : output.includes('streaming service logs') && 'ready'), {
+        timeoutMs: 150_000,
+        what: 'loopline up ready',
+      }).catch((error: Error) => {
+        up.kill('SIGINT');
+        return error.message;
+      });
+      assert.equal(state, 'ready', `loopline up: ${state}\n${output}`);
       for (const service of serviceNames) {
         assert.match(output, new RegExp(`${service}\\s+http://127\\.0\\.0\\.1:${env[`${envPrefix(service)}HTTP_PORT`]}`));
       }
+      assert.match(output, new RegExp(`online http://127\\.0\\.0\\.1:${env.LOOPLINE_FEATURE_STORE_ONLINE_HTTP_PORT}`));
 
       const status = run('status');
       assert.equal(status.status, 0, status.stdout + status.stderr);

@@ -8,8 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { envPrefix, serviceNames } from '@loopline/config';
-import { freePort } from '@loopline/testing';
+import { platformEnv } from '@loopline/testing';
 import type { ScenarioSummary } from '../../tools/cli/src/demo/scenario';
 
 const root = resolve(__dirname, '..', '..');
@@ -19,17 +18,7 @@ async function main(): Promise<number> {
   const folder = mkdtempSync(join(tmpdir(), 'loopline-bench-reaction-'));
   chmodSync(folder, 0o755);
   const summaryFile = join(folder, 'summary.json');
-  const env: NodeJS.ProcessEnv = {
-    ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('LOOPLINE_'))),
-    LOOPLINE_DATA_DIR: join(folder, 'platform'),
-    LOOPLINE_KAFKA_PORT: String(await freePort()),
-    LOOPLINE_KAFKA_CONTROLLER_PORT: String(await freePort()),
-    LOOPLINE_POSTGRES_PORT: String(await freePort()),
-  };
-  for (const service of serviceNames) {
-    env[`${envPrefix(service)}HTTP_PORT`] = String(await freePort());
-    env[`${envPrefix(service)}GRPC_PORT`] = String(await freePort());
-  }
+  const env = await platformEnv(join(folder, 'platform'));
   const args = [
     cli, 'demo',
     '--from', '2001-01-01', '--replay-from', '2001-01-22', '--until', '2001-02-26',

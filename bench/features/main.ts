@@ -8,13 +8,15 @@
  * 1. Materialize the demo views (examples/features/flights.yaml) over flights-3m.parquet: rows/s.
  * 2. Online lookups of 50 features (a route view of 50 doubles, the same values in both systems)
  *    for 1 and 100 entities: closed loop at concurrency 1 and 16, open loop at 1,000 req/s.
+ * 3. The floor under the 1 × 50 REST figures: a bare Node HTTP server answering the same bytes on
+ *    the same core at the same priority (bare-server.ts), open loop at 1,000 req/s.
  *
  * The ingestion service is stood in for by a small HTTP server here serving the Parquet file as a
  * dataset version of source `flights` (the same two routes the real one serves).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, createReadStream, createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, createReadStream, createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -187,6 +189,35 @@ async function pushFreshValues(baseUrl: string, routes: readonly (readonly [stri
   }
 }
 
+/**
+ * The floor under the 1 × 50 REST figures: a bare Node HTTP server (bare-server.ts) answering the
+ * online server's own bytes for the same requests, on the same core at the same priority, open
+ * loop at the same rate. What remains above it is the feature store's own work.
+ */
+async function measureFloor(rows: Row[], folder: string, answer: string, requestBodies: readonly string[]): Promise<void> {
+  const answerFile = join(folder, 'floor-answer.json');
+  writeFileSync(answerFile, answer);
+  const port = await freePort();
+  const server = spawn('taskset', ['-c', '0', process.execPath, '-r', '@swc-node/register', join(__dirname, 'bare-server.ts'), String(port), answerFile], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    await new Promise((ready, failed) => {
+      server.stdout!.once('data', ready);
+      server.once('exit', (code) => failed(new Error(`the bare server exited with ${code}`)));
+    });
+    const poster = jsonPoster(`http://127.0.0.1:${port}/`, 32);
+    let next = 0;
+    const call: Call = async () => void (await poster(requestBodies[next++ % requestBodies.length]!));
+    await closedLoop(call, 4, 2); // warm-up
+    const before = cpuSecondsOfTree(server.pid!);
+    const result = await openLoop(call, openRate, openSeconds);
+    const cpuMsPerRequest = ((cpuSecondsOfTree(server.pid!) - before) * 1000) / Math.max(1, result.requests);
+    rows.push({ system: 'bare Node HTTP server (floor)', api: 'REST', shape: '1 × 50', load: `${openRate}/s`, result, cpuMsPerRequest });
+    console.log(`  bare Node HTTP server (floor) REST 1 × 50 ${openRate}/s: p50 ${format(result.p50Ms)} ms, p99 ${format(result.p99Ms)} ms, p99.9 ${format(result.p999Ms)} ms`);
+  } finally {
+    server.kill('SIGTERM');
+  }
+}
+
 async function measureSteady(rows: Row[], server: number, system: string, api: string, calls: readonly Call[]): Promise<void> {
   console.log(`  (load average before ${system} ${api}: ${loadAverage()})`);
   let next = 0;
@@ -320,6 +351,8 @@ async function main(): Promise<void> {
       await measure(rows, child.pid!, 'Loopline online server', 'REST', shape, bodies.map((routes) => { const body = restBody(routes); return async () => void (await rest(body)); }));
     }
     grpc.close();
+    step('the floor: a bare Node HTTP server answering the same bytes (core 0, the online server\'s priority)');
+    await measureFloor(rows, dataDir, await rest(restBody([keys[0]!])), keys.map((key) => restBody([key])));
 
     step('Feast (Python feature server, Postgres online store)');
     let feastNote = '';

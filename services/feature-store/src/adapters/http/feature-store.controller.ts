@@ -13,7 +13,7 @@ import { MATERIALIZATION_LOG } from '../tokens';
 import type { MaterializationLog } from '../../application/ports';
 import { onlineFeaturesJson } from '../online-wire';
 import { catalogJson, materializationJson, planJson, trainingSetJson, viewJson } from './presenters';
-import { definitionsFileBody, materializeBody, onlineFeaturesBody, parseBody, pushBody, trainingSetBody } from './request-schemas';
+import { definitionsFileBody, materializeBody, parseBody, parseOnlineFeaturesBody, pushBody, trainingSetBody } from './request-schemas';
 
 const actorPattern = /^[a-z]+:[\x21-\x7e]{1,200}$/;
 
@@ -89,7 +89,7 @@ export class FeatureStoreController {
   @Post('online-features')
   @HttpCode(200)
   async onlineFeatures(@Body() body: unknown) {
-    return onlineFeaturesJson(await this.online.get(parseBody(onlineFeaturesBody, body)));
+    return onlineFeaturesJson(await this.online.get(parseOnlineFeaturesBody(body)));
   }
 
   @Post('push')

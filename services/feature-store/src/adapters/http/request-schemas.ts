@@ -13,6 +13,34 @@ export const onlineFeaturesBody = z
     entities: z.record(z.array(entityValue).max(1_000)),
   })
   .strict();
+
+/**
+ * An online lookup's body, checked by hand when it is well-formed (the hot path: no copies, no
+ * allocation per entity value), by `onlineFeaturesBody` otherwise, whose error names the problem.
+ * Both accept exactly the same bodies.
+ */
+export function parseOnlineFeaturesBody(body: unknown): z.infer<typeof onlineFeaturesBody> {
+  return isWellFormedOnlineBody(body) ? body : parseBody(onlineFeaturesBody, body);
+}
+
+function isWellFormedOnlineBody(body: unknown): body is z.infer<typeof onlineFeaturesBody> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return false;
+  const { featureService, features, entities, ...unknown } = body as Record<string, unknown>;
+  for (const _ in unknown) return false;
+  if (featureService !== undefined && !(typeof featureService === 'string' && featureService.length >= 1 && featureService.length <= 200)) return false;
+  if (features !== undefined) {
+    if (!Array.isArray(features) || features.length > 5_000) return false;
+    for (const feature of features) if (typeof feature !== 'string' || feature.length < 1 || feature.length > 300) return false;
+  }
+  if (typeof entities !== 'object' || entities === null || Array.isArray(entities)) return false;
+  for (const key in entities) {
+    const values = (entities as Record<string, unknown>)[key];
+    if (!Array.isArray(values) || values.length > 1_000) return false;
+    for (const value of values) if (typeof value !== 'string' && typeof value !== 'boolean' && !(typeof value === 'number' && Number.isFinite(value))) return false;
+  }
+  return true;
+}
+
 export const pushBody = z
   .object({
     featureView: z.string().min(1).max(200),

@@ -22,7 +22,7 @@ import { grpcErrorOf } from '@loopline/service-host/grpc-errors';
 import { DefinitionsApplication } from '../../application/definitions';
 import { OnlineReader } from '../../application/online-features';
 import { featureServingPackage } from '../grpc/feature-serving-package';
-import { onlineFeaturesBody, parseBody } from '../http/request-schemas';
+import { parseOnlineFeaturesBody } from '../http/request-schemas';
 import { onlineFeaturesJson, onlineFeaturesMessage, onlineRequestOf, type OnlineFeaturesMessage } from '../online-wire';
 import { PostgresDefinitionStore } from '../postgres/definition-store';
 import { PostgresOnlineStore } from '../postgres/online-store';
@@ -92,7 +92,7 @@ async function handleHttp(request: IncomingMessage, response: ServerResponse): P
   if (path === onlinePath) {
     if (request.method !== 'POST') return send(response, 405, { error: `${request.method} ${onlinePath} is not served: use POST`, code: 'HTTP' });
     try {
-      const body = parseBody(onlineFeaturesBody, await readJson(request));
+      const body = parseOnlineFeaturesBody(await readJson(request));
       send(response, 200, onlineFeaturesJson(await reader.get(body)));
     } catch (error) {
       const status = (error as { status?: number }).status;

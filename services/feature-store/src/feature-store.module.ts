@@ -23,9 +23,10 @@ import { startPipelineTaskExecution } from './adapters/kafka/pipeline-task-execu
 import { PostgresKnownDatasetVersions, PostgresTrainingSetStore } from './adapters/postgres/dataset-versions';
 import { PostgresDefinitionStore } from './adapters/postgres/definition-store';
 import { PostgresMaterializationLog } from './adapters/postgres/materialization-log';
+import { OnlineInvalidations } from './adapters/postgres/online-invalidations';
 import { PostgresOnlineStore } from './adapters/postgres/online-store';
 import { FeatureStoreStorage } from './adapters/postgres/storage';
-import { FEATURE_STORE_SETTINGS, MATERIALIZATION_LOG, ONLINE_SERVER } from './adapters/tokens';
+import { FEATURE_STORE_SETTINGS, MATERIALIZATION_LOG, ONLINE_INVALIDATIONS, ONLINE_SERVER } from './adapters/tokens';
 import type { FeatureStoreConfig, FeatureStoreSettings } from './config';
 import type { DatasetSource } from './application/ports';
 
@@ -49,9 +50,11 @@ class FeatureStoreLifecycle implements OnApplicationBootstrap, BeforeApplication
     @Inject(FEATURE_STORE_SETTINGS) private readonly settings: FeatureStoreSettings,
     @Inject(SERVICE_LOGGER) private readonly logger: Logger,
     @Inject(ONLINE_SERVER) private readonly onlineServer: OnlineServer | null,
+    @Inject(ONLINE_INVALIDATIONS) private readonly invalidations: OnlineInvalidations | null,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
+    this.invalidations?.start();
     if (this.storage.configured) {
       // The online server reads the schema the migration makes: it starts once that is done.
       await this.storage.ready().then(
@@ -90,6 +93,7 @@ class FeatureStoreLifecycle implements OnApplicationBootstrap, BeforeApplication
     this.stopped = true;
     clearTimeout(this.retry);
     await this.onlineServer?.stop();
+    await this.invalidations?.stop();
     await this.tasks?.stop();
     await this.background.stop();
   }
@@ -166,6 +170,18 @@ class FeatureStoreLifecycle implements OnApplicationBootstrap, BeforeApplication
           onlineServer?.invalidate(view, version),
         ),
       inject: [DefinitionsApplication, FeatureStoreStorage, ClickHouseOfflineStore, FEATURE_STORE_SETTINGS, ONLINE_SERVER],
+    },
+    {
+      provide: ONLINE_INVALIDATIONS,
+      useFactory: (config: FeatureStoreConfig, online: OnlineFeatures, logger: Logger): OnlineInvalidations | null =>
+        config.postgresUrl
+          ? new OnlineInvalidations(online, {
+              connectionString: config.postgresUrl,
+              applicationName: 'loopline-feature-store-invalidations',
+              log: (level, msg, error) => logger[level]({ err: error, component: 'online-invalidations' }, msg),
+            })
+          : null,
+      inject: [SERVICE_CONFIG, OnlineFeatures, SERVICE_LOGGER],
     },
     {
       provide: Materializer,

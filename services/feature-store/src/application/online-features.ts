@@ -1,7 +1,9 @@
 // Online lookups and pushes. Reads go through a read-through cache of online rows per view
 // version; every write path (materialization, push) invalidates the view version it wrote, and a
 // read that raced with a write never caches what it read (generation check), so the cache never
-// serves a value older than the store's.
+// serves a value older than the store's. Writes of other replicas (and of the other thread of this
+// one) arrive as store notifications (`invalidate`); while they may be missed, nothing is cached
+// (`setCoherent`).
 import { NotFoundError, ValidationError } from '@loopline/errors';
 import { latest, viewVersion, type AppliedFeatureView, type Catalog } from '../domain/definitions/catalog';
 import type { ValueType } from '../domain/definitions/definitions';
@@ -78,6 +80,8 @@ export interface CatalogSource {
 export class OnlineReader {
   private readonly caches = new Map<string, ViewCache>();
   private resolved = new WeakMap<Catalog, Map<string, ResolvedRequest>>();
+  /** False while writes of other replicas may go unannounced: every read goes to the store. */
+  private caching = true;
 
   constructor(
     private readonly catalogs: CatalogSource,
@@ -91,6 +95,19 @@ export class OnlineReader {
   invalidate(view: string, version: number): void {
     const cache = this.caches.get(`${view}@${version}`);
     if (cache) {
+      cache.generation += 1;
+      cache.rows.clear();
+    }
+  }
+
+  /**
+   * Whether every write to the online store is announced to this reader (its replica listens to
+   * the store's notifications). While not, nothing is cached; either way the cache is emptied,
+   * since a write may have gone unannounced in between.
+   */
+  setCoherent(coherent: boolean): void {
+    this.caching = coherent;
+    for (const cache of this.caches.values()) {
       cache.generation += 1;
       cache.rows.clear();
     }
@@ -134,7 +151,7 @@ export class OnlineReader {
         rows[view]![row] = stored;
         const cache = this.cacheOf(resolved.views[view]!.cacheKey);
         // Only cache what was read under the generation seen before the read.
-        if (cache.generation === generations[view]) {
+        if (this.caching && cache.generation === generations[view]) {
           if (cache.rows.size >= this.maxCachedRowsPerView) cache.rows.clear();
           cache.rows.set(key.entityKey, stored);
         }
@@ -202,6 +219,11 @@ export class OnlineFeatures {
   /** Drops cached rows of a view version (after a materialization or push wrote it). */
   invalidate(view: string, version: number): void {
     this.reader.invalidate(view, version);
+  }
+
+  /** See `OnlineReader.setCoherent`. */
+  setCoherent(coherent: boolean): void {
+    this.reader.setCoherent(coherent);
   }
 
   get(request: OnlineFeaturesRequest): Promise<OnlineFeaturesResponse> {

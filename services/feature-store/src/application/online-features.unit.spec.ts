@@ -78,6 +78,32 @@ describe('OnlineFeatures', () => {
     assert.equal(store.reads, 3);
   });
 
+  it('caches nothing while writes may go unannounced, and forgets what it had when that starts and ends', async () => {
+    const { store, online } = setUp();
+    const request = { features: ['stats:delay'], entities: { origin: ['A'] } };
+    await online.get(request);
+    online.setCoherent(false);
+    store.rows.set('["A"]', { eventTimeMs: 2, values: { delay: 11 } });
+    assert.deepEqual((await online.get(request)).results[0]!.values, [11]);
+    assert.deepEqual((await online.get(request)).results[0]!.values, [11]);
+    assert.equal(store.reads, 3, 'every lookup read the store');
+    online.setCoherent(true);
+    await online.get(request);
+    await online.get(request);
+    assert.equal(store.reads, 4, 'cached again once coherent');
+  });
+
+  it('does not cache a read that was in flight when caching resumed', async () => {
+    const { store, online } = setUp();
+    const request = { features: ['stats:delay'], entities: { origin: ['A'] } };
+    online.setCoherent(false);
+    store.duringRead = () => online.setCoherent(true);
+    await online.get(request);
+    store.duringRead = () => undefined;
+    await online.get(request);
+    assert.equal(store.reads, 2);
+  });
+
   it('refuses a request lacking a join key of a view', async () => {
     const { online } = setUp();
     await assert.rejects(online.get({ features: ['stats:delay'], entities: { airport: ['A'] } }), /needs entity key "origin"/);

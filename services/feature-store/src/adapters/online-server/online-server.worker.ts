@@ -25,6 +25,7 @@ import { featureServingPackage } from '../grpc/feature-serving-package';
 import { parseOnlineFeaturesBody } from '../http/request-schemas';
 import { onlineFeaturesJson, onlineFeaturesMessage, onlineRequestOf, type OnlineFeaturesMessage } from '../online-wire';
 import { PostgresDefinitionStore } from '../postgres/definition-store';
+import { OnlineInvalidations } from '../postgres/online-invalidations';
 import { PostgresOnlineStore } from '../postgres/online-store';
 import { featureStoreSchema } from '../postgres/schema';
 import type { OnlineServerOptions, ToMainThread, ToWorker } from './online-server-messages';
@@ -44,6 +45,8 @@ pool.on('error', (error) => log('warn', 'idle Postgres connection of the online 
 const clock = { now: () => new Date() };
 const definitions = new DefinitionsApplication(new PostgresDefinitionStore(pool, new PostgresEventStore({ pool, schema: featureStoreSchema })), clock);
 const reader = new OnlineReader(definitions, new PostgresOnlineStore(pool), clock, options.cacheRowsPerView);
+// Writes of every replica, this one's main thread included, invalidate this cache too.
+const invalidations = new OnlineInvalidations(reader, { connectionString: options.postgresUrl, applicationName: 'loopline-feature-store-online-server-invalidations', log });
 
 function errorBody(error: unknown): { status: number; body: object } {
   if (isLooplineError(error)) return { status: httpStatusOf(error.code), body: { error: error.message, code: error.code, details: error.details } };
@@ -160,6 +163,7 @@ function raisePriority(nice: number): void {
 
 async function main(): Promise<void> {
   raisePriority(options.nice);
+  invalidations.start();
   let http: HttpServer;
   try {
     http = await startHttp();
@@ -184,7 +188,7 @@ async function main(): Promise<void> {
         http.closeAllConnections();
         http.close();
         grpc.server.forceShutdown();
-        void pool.end().finally(() => port.close());
+        void invalidations.stop().then(() => pool.end()).finally(() => port.close());
         return;
       default: {
         const unknown: never = message;

@@ -1,10 +1,13 @@
 // The online store in Postgres: one row per (view version, entity) with the latest values as
 // JSONB. Writes are guarded by event time (a row never replaces a newer one), so replays and
 // out-of-order materializations never move a value back in time; reads are one statement by
-// primary key for any number of keys.
+// primary key for any number of keys. A statement that wrote rows also sends a NOTIFY on
+// `onlineChannel` with the view version, delivered when it commits: every replica's caches
+// listen (online-invalidations.ts).
 import type { Pool } from 'pg';
 import type { OnlineRow } from '../../domain/online/online-values';
 import type { FeatureRow, OnlineKey, OnlineStore } from '../../application/ports';
+import { onlineChannel } from './online-invalidations';
 
 const batchSize = 2_000;
 
@@ -15,18 +18,23 @@ export class PostgresOnlineStore implements OnlineStore {
     let written = 0;
     for (let start = 0; start < rows.length; start += batchSize) {
       const batch = rows.slice(start, start + batchSize);
-      const result = await this.pool.query(
-        `INSERT INTO feature_store.online_features AS stored (view_name, view_version, entity_key, event_time, feature_values, dataset_version_id)
-         SELECT $1, $2, key, to_timestamp(time_ms / 1000.0), feature_values, $5
-           FROM unnest($3::text[], $4::float8[], $6::jsonb[]) AS input(key, time_ms, feature_values)
-         ON CONFLICT (view_name, view_version, entity_key) DO UPDATE
-           SET event_time = excluded.event_time, feature_values = excluded.feature_values,
-               dataset_version_id = excluded.dataset_version_id, updated_at = now()
-           WHERE stored.event_time <= excluded.event_time
-             AND (stored.event_time < excluded.event_time OR stored.feature_values IS DISTINCT FROM excluded.feature_values)`,
-        [view, version, batch.map((row) => row.entityKey), batch.map((row) => row.eventTimeMs), datasetVersionId, batch.map((row) => JSON.stringify(row.values))],
+      const result = await this.pool.query<{ written: number }>(
+        `WITH written AS (
+           INSERT INTO feature_store.online_features AS stored (view_name, view_version, entity_key, event_time, feature_values, dataset_version_id)
+           SELECT $1::text, $2::int, key, to_timestamp(time_ms / 1000.0), feature_values, $5
+             FROM unnest($3::text[], $4::float8[], $6::jsonb[]) AS input(key, time_ms, feature_values)
+           ON CONFLICT (view_name, view_version, entity_key) DO UPDATE
+             SET event_time = excluded.event_time, feature_values = excluded.feature_values,
+                 dataset_version_id = excluded.dataset_version_id, updated_at = now()
+             WHERE stored.event_time <= excluded.event_time
+               AND (stored.event_time < excluded.event_time OR stored.feature_values IS DISTINCT FROM excluded.feature_values)
+           RETURNING 1)
+         SELECT count(*)::int AS written,
+                CASE WHEN count(*) > 0 THEN pg_notify($7, json_build_array($1::text, $2::int)::text) END AS notified
+           FROM written`,
+        [view, version, batch.map((row) => row.entityKey), batch.map((row) => row.eventTimeMs), datasetVersionId, batch.map((row) => JSON.stringify(row.values)), onlineChannel],
       );
-      written += result.rowCount ?? 0;
+      written += result.rows[0]?.written ?? 0;
     }
     return written;
   }

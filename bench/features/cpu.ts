@@ -29,14 +29,19 @@ function cpuSecondsOf(pid: number): number {
   }
 }
 
-/** CPU seconds used so far by `pid` and every live descendant. */
-export function cpuSecondsOfTree(pid: number): number {
-  let total = 0;
+/** `pid` and every live descendant. */
+export function processTree(pid: number): number[] {
+  const found: number[] = [];
   const pending = [pid];
   while (pending.length > 0) {
     const next = pending.pop()!;
-    total += cpuSecondsOf(next);
+    found.push(next);
     pending.push(...children(next));
   }
-  return total;
+  return found;
+}
+
+/** CPU seconds used so far by `pid` and every live descendant. */
+export function cpuSecondsOfTree(pid: number): number {
+  return processTree(pid).reduce((total, next) => total + cpuSecondsOf(next), 0);
 }

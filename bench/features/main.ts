@@ -22,11 +22,11 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
-import { createClickHouseClient, startInfrastructure, stopInfrastructure } from '@loopline/infra';
+import { createClickHouseClient, infrastructureLayout, readPidRecord, startInfrastructure, stopInfrastructure } from '@loopline/infra';
 import { freePort } from '@loopline/testing';
 import { grpcGetter, jsonPoster } from './clients';
 import { feastVenv, prepareFeastRepo, startFeastServer, type FeastServer } from './feast';
-import { cpuSecondsOfTree } from './cpu';
+import { cpuSecondsOfTree, processTree } from './cpu';
 import { closedLoop, openLoop, type Call, type LoadResult } from './load';
 
 const root = resolve(__dirname, '..', '..');
@@ -87,6 +87,19 @@ async function fakeIngestion(file: string): Promise<{ url: string; versionId: st
   });
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, versionId: sha256, close: () => server.close() };
+}
+
+/**
+ * Kafka and PostgreSQL onto the load generator's core (every thread of every process of each;
+ * backends PostgreSQL forks later inherit it), so the servers' core 0 runs the server measured
+ * and nothing else. Both are idle while lookups are answered from the cache.
+ */
+function pinInfrastructure(dataDir: string): void {
+  const layout = infrastructureLayout(dataDir);
+  for (const name of ['kafka', 'postgres']) {
+    const record = readPidRecord(layout.pidFile(name));
+    for (const pid of record ? processTree(record.pid) : []) spawnSync('taskset', ['-a', '-cp', '1', String(pid)]);
+  }
 }
 
 async function waitReady(url: string, child: ChildProcess, logFile: string): Promise<void> {
@@ -252,6 +265,7 @@ async function main(): Promise<void> {
       databases: ['feature_store', 'feast'],
       log: (line) => console.log(`  [infra] ${line}`),
     });
+    pinInfrastructure(dataDir);
     const ingestion = await fakeIngestion(flightsFile);
 
     step('starting the feature store (core 0)');

@@ -4,11 +4,11 @@
 // versions topic. Which parts are real: all of them; nothing is mocked.
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { credentials, loadPackageDefinition, Metadata, type ServiceError } from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
+import { Metadata } from '@grpc/grpc-js';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
-import { decodeEvent, protoRoot, type DecodedEvent } from '@loopline/contracts';
+import { decodeEvent, type DecodedEvent } from '@loopline/contracts';
 import { startService, type RunningService } from '@loopline/service-host';
+import { grpcTestClient, unary, type GrpcCallback, type GrpcTestClient } from '@loopline/testing';
 import { loadConfig, type IngestionConfig } from '../src/config';
 import { ingestionService } from '../src/ingestion-service';
 
@@ -163,36 +163,16 @@ export class DatasetVersionEvents {
 // ---------------------------------------------------------------------------------------------
 // gRPC
 
-type Callback<T> = (error: ServiceError | null, response: T) => void;
-
-export interface IngestionClient {
-  [method: string]: unknown;
-  close(): void;
-}
-
-const packageDefinition = loadSync(join(protoRoot, 'loopline/ingestion/v1/ingestion_service.proto'), {
-  keepCase: false,
-  longs: String,
-  enums: String,
-  defaults: true,
-  oneofs: true,
-  includeDirs: [protoRoot],
-});
-const ingestionPackage = loadPackageDefinition(packageDefinition) as unknown as {
-  loopline: { ingestion: { v1: { Ingestion: new (address: string, creds: ReturnType<typeof credentials.createInsecure>) => IngestionClient } } };
-};
+export type IngestionClient = GrpcTestClient;
 
 export function grpcClient(address: string): IngestionClient {
-  return new ingestionPackage.loopline.ingestion.v1.Ingestion(address, credentials.createInsecure());
+  return grpcTestClient('loopline/ingestion/v1/ingestion_service.proto', 'loopline.ingestion.v1.Ingestion', address);
 }
 
-export function unary<T = Record<string, unknown>>(client: IngestionClient, method: string, request: unknown, metadata = new Metadata()): Promise<T> {
-  const call = client[method] as (request: unknown, metadata: Metadata, callback: Callback<T>) => void;
-  return new Promise<T>((resolve, reject) => call.call(client, request, metadata, (error, response) => (error ? reject(error) : resolve(response))));
-}
+export { unary };
 
 export function uploadOverGrpc<T = Record<string, unknown>>(client: IngestionClient, header: Record<string, unknown>, data: Buffer, chunkBytes = 64 * 1024): Promise<T> {
-  const method = client.UploadDataset as (metadata: Metadata, callback: Callback<T>) => { write(message: unknown): boolean; end(): void };
+  const method = client.UploadDataset as (metadata: Metadata, callback: GrpcCallback<T>) => { write(message: unknown): boolean; end(): void };
   return new Promise<T>((resolve, reject) => {
     const call = method.call(client, new Metadata(), (error, response) => (error ? reject(error) : resolve(response)));
     call.write({ header });

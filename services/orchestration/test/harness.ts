@@ -3,11 +3,8 @@
 // Which parts are real: all of them — the service, its worker's child processes, Postgres, Kafka.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join, resolve } from 'node:path';
-import { credentials, loadPackageDefinition } from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
-import { protoRoot } from '@loopline/contracts';
 import { startService, type RunningService } from '@loopline/service-host';
-import { createTestDatabase, eventually, freePort, testInfra, uniqueName } from '@loopline/testing';
+import { createTestDatabase, eventually, freePort, grpcTestClient, testInfra, uniqueName, unary, type GrpcTestClient } from '@loopline/testing';
 import { loadConfig, type OrchestrationConfig } from '../src/config';
 import { OrchestrationBackground } from '../src/adapters/kafka/orchestration-background';
 import { orchestrationService } from '../src/orchestration-service';
@@ -108,29 +105,10 @@ export async function waitForEnd(baseUrl: string, runId: string, timeoutMs = 30_
   }
 }
 
-type Callback<T> = (error: Error | null, response: T) => void;
-export interface OrchestrationClient {
-  [method: string]: unknown;
-  close(): void;
-}
-
-const packageDefinition = loadSync(join(protoRoot, 'loopline/orchestration/v1/orchestration_service.proto'), {
-  keepCase: false,
-  longs: String,
-  enums: String,
-  defaults: true,
-  oneofs: true,
-  includeDirs: [protoRoot],
-});
-const orchestrationPackage = loadPackageDefinition(packageDefinition) as unknown as {
-  loopline: { orchestration: { v1: { OrchestrationService: new (address: string, creds: ReturnType<typeof credentials.createInsecure>) => OrchestrationClient } } };
-};
+export type OrchestrationClient = GrpcTestClient;
 
 export function grpcClient(address: string): OrchestrationClient {
-  return new orchestrationPackage.loopline.orchestration.v1.OrchestrationService(address, credentials.createInsecure());
+  return grpcTestClient('loopline/orchestration/v1/orchestration_service.proto', 'loopline.orchestration.v1.OrchestrationService', address);
 }
 
-export function unary<T = Record<string, unknown>>(client: OrchestrationClient, method: string, request: unknown): Promise<T> {
-  const call = client[method] as (request: unknown, callback: Callback<T>) => void;
-  return new Promise<T>((resolvePromise, reject) => call.call(client, request, (error, response) => (error ? reject(error) : resolvePromise(response))));
-}
+export { unary };

@@ -2,11 +2,9 @@
 // like a client would: REST with fetch and FormData, gRPC with a client generated at run time
 // from registry_service.proto. Which parts are real: all of them (service, Postgres, Kafka,
 // ONNX Runtime in its worker processes); nothing is mocked.
-import { join } from 'node:path';
-import { credentials, loadPackageDefinition, Metadata, type ServiceError } from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
-import { protoRoot } from '@loopline/contracts';
+import { Metadata, type ServiceError } from '@grpc/grpc-js';
 import { startService, type RunningService } from '@loopline/service-host';
+import { grpcTestClient, unary, type GrpcCallback, type GrpcTestClient } from '@loopline/testing';
 import { loadConfig, type RegistryConfig } from '../src/config';
 import { registryService } from '../src/registry-service';
 
@@ -92,28 +90,11 @@ export async function uploadVersion(
 // ---------------------------------------------------------------------------------------------
 // gRPC
 
-type Callback<T> = (error: ServiceError | null, response: T) => void;
-
 /** The generated client, loosely typed: each test states the fields it reads. */
-export interface ModelRegistryClient {
-  [method: string]: unknown;
-  close(): void;
-}
-
-const packageDefinition = loadSync(join(protoRoot, 'loopline/registry/v1/registry_service.proto'), {
-  keepCase: false,
-  longs: String,
-  enums: String,
-  defaults: true,
-  oneofs: true,
-  includeDirs: [protoRoot],
-});
-const registryPackage = loadPackageDefinition(packageDefinition) as unknown as {
-  loopline: { registry: { v1: { ModelRegistry: new (address: string, creds: ReturnType<typeof credentials.createInsecure>) => ModelRegistryClient } } };
-};
+export type ModelRegistryClient = GrpcTestClient;
 
 export function grpcClient(address: string): ModelRegistryClient {
-  return new registryPackage.loopline.registry.v1.ModelRegistry(address, credentials.createInsecure());
+  return grpcTestClient('loopline/registry/v1/registry_service.proto', 'loopline.registry.v1.ModelRegistry', address);
 }
 
 export function actorMetadata(actor: string): Metadata {
@@ -122,11 +103,7 @@ export function actorMetadata(actor: string): Metadata {
   return metadata;
 }
 
-/** Calls a unary RPC. */
-export function unary<T = Record<string, unknown>>(client: ModelRegistryClient, method: string, request: unknown, metadata = new Metadata()): Promise<T> {
-  const call = client[method] as (request: unknown, metadata: Metadata, callback: Callback<T>) => void;
-  return new Promise<T>((resolve, reject) => call.call(client, request, metadata, (error, response) => (error ? reject(error) : resolve(response))));
-}
+export { unary };
 
 /** Uploads a model through the client-streaming RegisterModelVersion RPC, in chunks of `chunkBytes`. */
 export function uploadOverGrpc<T = Record<string, unknown>>(
@@ -135,7 +112,7 @@ export function uploadOverGrpc<T = Record<string, unknown>>(
   artifact: Buffer,
   options: { readonly chunkBytes?: number; readonly metadata?: Metadata } = {},
 ): Promise<T> {
-  const method = client.RegisterModelVersion as (metadata: Metadata, callback: Callback<T>) => { write(message: unknown): boolean; end(): void };
+  const method = client.RegisterModelVersion as (metadata: Metadata, callback: GrpcCallback<T>) => { write(message: unknown): boolean; end(): void };
   return new Promise<T>((resolve, reject) => {
     const call = method.call(client, options.metadata ?? new Metadata(), (error, response) => (error ? reject(error) : resolve(response)));
     call.write({ metadata: metadataMessage });

@@ -11,11 +11,10 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { credentials, loadPackageDefinition, status, type ServiceError } from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
+import { status } from '@grpc/grpc-js';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
-import { decodeEvent, protoRoot, type DecodedEvent } from '@loopline/contracts';
-import { eventually, testInfra, uniqueName } from '@loopline/testing';
+import { decodeEvent, type DecodedEvent } from '@loopline/contracts';
+import { eventually, grpcTestClient, testInfra, uniqueName, unary } from '@loopline/testing';
 import {
   finishedRun,
   makeTrainingSet,
@@ -32,21 +31,7 @@ import {
 
 const topic = 'loopline.training.runs.v1';
 const pythonExample = join(repoRoot, 'examples', 'trainers', 'python');
-interface GrpcClient {
-  [method: string]: unknown;
-  close(): void;
-}
-
-function grpcClient(address: string): GrpcClient {
-  const definition = loadSync(join(protoRoot, 'loopline/training/v1/training_service.proto'), { keepCase: false, longs: String, enums: String, defaults: true, includeDirs: [protoRoot] });
-  const loaded = loadPackageDefinition(definition) as unknown as { loopline: { training: { v1: { TrainingService: new (address: string, creds: ReturnType<typeof credentials.createInsecure>) => GrpcClient } } } };
-  return new loaded.loopline.training.v1.TrainingService(address, credentials.createInsecure());
-}
-
-function unary<T = Record<string, unknown>>(client: GrpcClient, method: string, request: unknown): Promise<T> {
-  const call = client[method] as (request: unknown, callback: (error: ServiceError | null, response: T) => void) => void;
-  return new Promise<T>((resolve, reject) => call.call(client, request, (error, response) => (error ? reject(error) : resolve(response))));
-}
+const grpcClient = (address: string) => grpcTestClient('loopline/training/v1/training_service.proto', 'loopline.training.v1.TrainingService', address);
 
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 

@@ -11,7 +11,6 @@ import { existsSync, readdirSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Client } from 'pg';
 import { create } from '@bufbuild/protobuf';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import { DatasetFormat, DatasetVersionCreatedSchema } from '@loopline/contracts';
@@ -19,7 +18,7 @@ import { contractMessage, createEventProducer, createKafkaClient } from '@loopli
 import { createTestDatabase, eventually, freePort, testInfra, uniqueName } from '@loopline/testing';
 import type { DatasetAccess } from '../src/application/ports';
 import { clickHouseTime, definitionsYaml, labelsStructure, seededRandom, trips, tripsStructure, at } from './fixtures';
-import { getOnline, rest, servingClient, startFeatureStore, trainingSetRows, type DatasetVersion, type FeatureStoreUnderTest, type ServingClient } from './harness';
+import { getOnline, queryRows, rest, servingClient, startFeatureStore, trainingSetRows, type DatasetVersion, type FeatureStoreUnderTest, type ServingClient } from './harness';
 
 export function describeFeatureStore(datasetAccess: DatasetAccess): void {
   describe(`FeatureStore (datasets: ${datasetAccess})`, () => {
@@ -29,15 +28,7 @@ export function describeFeatureStore(datasetAccess: DatasetAccess): void {
 
     const apply = (file: string, fileName = 'features.yaml') => rest(store.baseUrl, 'POST', '/v1/definitions/apply', { file, fileName });
     const materialize = (view: string, datasetVersionId: string) => rest(store.baseUrl, 'POST', '/v1/materializations', { view, datasetVersionId });
-    const sql = async <T>(text: string, values: unknown[] = []): Promise<T[]> => {
-      const client = new Client({ connectionString: store.postgresUrl });
-      await client.connect();
-      try {
-        return (await client.query(text, values)).rows as T[];
-      } finally {
-        await client.end();
-      }
-    };
+    const sql = <T>(text: string, values: unknown[] = []) => queryRows<T>(store.postgresUrl, text, values);
     const offlineCount = async (table: string) => {
       const result = await store.clickhouse.query({ query: `SELECT count() AS n FROM loopline_feature_store.\`${table}\``, format: 'JSONEachRow' });
       return Number((await result.json<{ n: string }>())[0]!.n);

@@ -12,6 +12,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { credentials, type ServiceError } from '@grpc/grpc-js';
+import { Client } from 'pg';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { eventually } from '@loopline/testing';
 import { INFRASTRUCTURE, startService, type Infrastructure, type RunningService } from '@loopline/service-host';
@@ -231,4 +232,15 @@ export function servingClient(address: string): ServingClient {
 
 export function getOnline(client: ServingClient, request: unknown): Promise<GrpcOnlineResponse> {
   return new Promise((resolve, reject) => client.GetOnlineFeatures(request, (error, response) => (error ? reject(error) : resolve(response))));
+}
+
+/** The rows of one statement on a feature store's database, over a connection of its own. */
+export async function queryRows<T>(postgresUrl: string, text: string, values: unknown[] = []): Promise<T[]> {
+  const client = new Client({ connectionString: postgresUrl });
+  await client.connect();
+  try {
+    return (await client.query(text, values)).rows as T[];
+  } finally {
+    await client.end();
+  }
 }

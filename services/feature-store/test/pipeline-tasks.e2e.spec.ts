@@ -7,14 +7,13 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Client } from 'pg';
 import { create } from '@bufbuild/protobuf';
 import { decodeEvent, getTopic, RunTaskSchema, StepKind, TaskCompletedSchema, TaskFailedSchema } from '@loopline/contracts';
 import type { Consumer } from 'kafkajs';
 import { contractMessage, createEventProducer, createKafkaClient, ensureTopics, type EventProducer } from '@loopline/messaging';
 import { createTestDatabase, eventually, freePort, testInfra, uniqueName } from '@loopline/testing';
 import { definitionsYaml, labelsStructure, trips, tripsStructure, at } from './fixtures';
-import { rest, startFeatureStore, trainingSetRows, type DatasetVersion, type FeatureStoreUnderTest } from './harness';
+import { queryRows, rest, startFeatureStore, trainingSetRows, type DatasetVersion, type FeatureStoreUnderTest } from './harness';
 
 const commandsTopic = 'loopline.orchestration.task-commands.v1';
 const resultsTopic = 'loopline.orchestration.task-results.v1';
@@ -45,15 +44,7 @@ describe('FeatureStore pipeline tasks', () => {
   const answers: Answer[] = [];
   let tripsDay1: DatasetVersion;
 
-  const sql = async <T>(text: string, values: unknown[] = []): Promise<T[]> => {
-    const client = new Client({ connectionString: store.postgresUrl });
-    await client.connect();
-    try {
-      return (await client.query(text, values)).rows as T[];
-    } finally {
-      await client.end();
-    }
-  };
+  const sql = <T>(text: string, values: unknown[] = []) => queryRows<T>(store.postgresUrl, text, values);
 
   async function send(runId: string, stepKind: StepKind, params: Record<string, unknown>, idempotencyKey = `${runId}/task/1`): Promise<string> {
     const message = create(RunTaskSchema, { runId, taskId: 'task', stepKind, idempotencyKey, params: params as never, attempt: 1, pipelineName });

@@ -11,14 +11,13 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Client } from 'pg';
 import { create } from '@bufbuild/protobuf';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import { DatasetFormat, DatasetVersionCreatedSchema } from '@loopline/contracts';
 import { contractMessage, createEventProducer, createKafkaClient, type EventProducer } from '@loopline/messaging';
 import { createTestDatabase, eventually, freePort, testInfra, uniqueName } from '@loopline/testing';
 import { seededRandom, tripsStructure } from './fixtures';
-import { rest, startFeatureStore, type DatasetVersion, type FeatureStoreUnderTest } from './harness';
+import { queryRows, rest, startFeatureStore, type DatasetVersion, type FeatureStoreUnderTest } from './harness';
 
 const definitions = `entities:
   - name: origin
@@ -57,15 +56,7 @@ describe('a replayed dataset-version topic, duplicated and out of order (FS-1)',
   /** The latest event time per origin over every version. */
   const latestMs = new Map<string, number>();
 
-  const sql = async <T>(text: string, values: unknown[] = []): Promise<T[]> => {
-    const client = new Client({ connectionString: store.postgresUrl });
-    await client.connect();
-    try {
-      return (await client.query(text, values)).rows as T[];
-    } finally {
-      await client.end();
-    }
-  };
+  const sql = <T>(text: string, values: unknown[] = []) => queryRows<T>(store.postgresUrl, text, values);
   const event = (version: DatasetVersion, id: string) =>
     contractMessage({
       topic: 'loopline.ingestion.dataset-versions.v1',

@@ -8,10 +8,9 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Client } from 'pg';
 import { createTestDatabase, eventually, freePort, startServiceProcess, testInfra, uniqueName, type ServiceProcess } from '@loopline/testing';
 import { definitionsYaml } from './fixtures';
-import { rest, startFeatureStore, type FeatureStoreUnderTest } from './harness';
+import { queryRows, rest, startFeatureStore, type FeatureStoreUnderTest } from './harness';
 
 describe('two feature-store replicas on one database', () => {
   let a: FeatureStoreUnderTest;
@@ -19,15 +18,7 @@ describe('two feature-store replicas on one database', () => {
   let bOnlineUrl: string;
   let postgresUrl: string;
 
-  const sql = async <T>(text: string): Promise<T[]> => {
-    const client = new Client({ connectionString: postgresUrl });
-    await client.connect();
-    try {
-      return (await client.query(text)).rows as T[];
-    } finally {
-      await client.end();
-    }
-  };
+  const sql = <T>(text: string) => queryRows<T>(postgresUrl, text);
   /** The notification connections of both replicas (each: its main thread and its online server). */
   const listeners = async () =>
     Number((await sql<{ n: string }>(`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'loopline-feature-store-%invalidations'`))[0]!.n);

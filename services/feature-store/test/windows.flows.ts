@@ -5,11 +5,10 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Client } from 'pg';
 import { createTestDatabase, freePort, testInfra, uniqueName } from '@loopline/testing';
 import type { DatasetAccess } from '../src/application/ports';
 import { clickHouseTime, seededRandom, tripsStructure } from './fixtures';
-import { rest, startFeatureStore, type DatasetVersion, type FeatureStoreUnderTest } from './harness';
+import { queryRows, rest, startFeatureStore, type DatasetVersion, type FeatureStoreUnderTest } from './harness';
 
 interface Trip {
   readonly ms: number;
@@ -144,15 +143,7 @@ export function describeWindows(datasetAccess: DatasetAccess): void {
         }
       }
     };
-    const sql = async <T>(text: string, values: unknown[] = []): Promise<T[]> => {
-      const client = new Client({ connectionString: store.postgresUrl });
-      await client.connect();
-      try {
-        return (await client.query(text, values)).rows as T[];
-      } finally {
-        await client.end();
-      }
-    };
+    const sql = <T>(text: string, values: unknown[] = []) => queryRows<T>(store.postgresUrl, text, values);
 
     before(async () => {
       const infra = testInfra();

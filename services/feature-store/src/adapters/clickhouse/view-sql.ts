@@ -73,18 +73,26 @@ export function materializeSelectSql({ view, joinKeys }: ViewShape, relation: st
   const middle: string[] = [...keys, '__t', ...definition.features.map((feature, index) => `${castTo(feature.type, `__e${index}`)} AS __f${index}`)];
   const notNull = [...joinKeys.map(quoteColumn), time].map((column) => `${column} IS NOT NULL`).join(' AND ');
   const featureColumns = definition.features.map((_, index) => `__f${index}`);
-  const outer = [
-    `${sqlString(datasetVersionId)} AS dataset_version_id`,
-    ...joinKeys.map((key, index) => `__k${index} AS ${quoteColumn(key)}`),
-    '__t AS event_time',
-    ...definition.features.map((feature, index) => `__f${index} AS ${quoteColumn(feature.name)}`),
-    'toUInt64(0) AS push_sequence',
-  ];
+  const outer = featureRowColumns({ view, joinKeys }, datasetVersionId, '__t', '__f');
   return [
     `SELECT ${outer.join(', ')} FROM (`,
     `SELECT ${middle.join(', ')} FROM (SELECT ${inner.join(', ')} FROM ${relation} WHERE ${notNull})`,
     `) ORDER BY ${[...keys, '__t', ...featureColumns].join(', ')} LIMIT 1 BY ${[...keys, '__t'].join(', ')}`,
   ].join('\n');
+}
+
+/**
+ * A materialized row in the feature table's column order, from a query whose entity keys are
+ * `__k<i>`, event time `eventTime` and feature i `<featurePrefix><i>`.
+ */
+export function featureRowColumns({ view, joinKeys }: ViewShape, datasetVersionId: string, eventTime: string, featurePrefix: string): string[] {
+  return [
+    `${sqlString(datasetVersionId)} AS dataset_version_id`,
+    ...joinKeys.map((key, index) => `__k${index} AS ${quoteColumn(key)}`),
+    `${eventTime} AS event_time`,
+    ...view.definition.features.map((feature, index) => `${featurePrefix}${index} AS ${quoteColumn(feature.name)}`),
+    'toUInt64(0) AS push_sequence',
+  ];
 }
 
 /** The latest row per entity of one dataset version (with pushed rows, the online store gets those separately). */

@@ -12,7 +12,7 @@
 // each distinct row counts with the largest multiplicity it has in any one version.
 import type { FeatureDefinition } from '../../domain/definitions/definitions';
 import { columnsOf, compileExpression, parseExpression, quoteColumn, sqlString } from '../../domain/definitions/expression';
-import { castTo, nullableType, offlineDatabase, type ViewShape } from './view-sql';
+import { castTo, featureRowColumns, nullableType, offlineDatabase, type ViewShape } from './view-sql';
 
 export function sourceTable(view: ViewShape['view']): string {
   return `${offlineDatabase}.\`src_${view.name}__v${view.version}\``;
@@ -182,13 +182,7 @@ export function windowedSelectSql({ view, joinKeys }: ViewShape, stage: string, 
   });
   const windowClause = [...windows].map(([seconds, name]) => `${name} AS (PARTITION BY ${keys.join(', ')} ORDER BY __ms RANGE BETWEEN ${seconds * 1000} PRECEDING AND 1 PRECEDING)`).join(', ');
   const outputs = definition.features.map((_, index) => `__o${index}`);
-  const outer = [
-    `${sqlString(datasetVersionId)} AS dataset_version_id`,
-    ...joinKeys.map((key, index) => `__k${index} AS ${quoteColumn(key)}`),
-    "fromUnixTimestamp64Milli(__ms, 'UTC') AS event_time",
-    ...definition.features.map((feature, index) => `__o${index} AS ${quoteColumn(feature.name)}`),
-    'toUInt64(0) AS push_sequence',
-  ];
+  const outer = featureRowColumns({ view, joinKeys }, datasetVersionId, "fromUnixTimestamp64Milli(__ms, 'UTC')", '__o');
   return [
     `SELECT ${outer.join(', ')} FROM (`,
     `SELECT ${[...keys, '__ms', '__own', ...computed].join(', ')} FROM (${rows}) WINDOW ${windowClause}`,

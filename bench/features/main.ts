@@ -165,22 +165,24 @@ function loadAverage(): string {
   return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 }
 
+/** A load run and the server's CPU milliseconds per answered request during it (its process tree). */
+async function withServerCpu(server: number, run: () => Promise<LoadResult>): Promise<{ result: LoadResult; cpuMsPerRequest: number }> {
+  const before = cpuSecondsOfTree(server);
+  const result = await run();
+  return { result, cpuMsPerRequest: ((cpuSecondsOfTree(server) - before) * 1000) / Math.max(1, result.requests) };
+}
+
 async function measure(rows: Row[], server: number, system: string, api: string, shape: string, calls: readonly Call[]): Promise<void> {
   console.log(`  (load average before ${system} ${api} ${shape}: ${loadAverage()})`);
   let next = 0;
   const call: Call = () => calls[next++ % calls.length]!();
   await closedLoop(call, 4, 2); // warm-up
-  const cpuMs = async (run: () => Promise<LoadResult>) => {
-    const before = cpuSecondsOfTree(server);
-    const result = await run();
-    return { result, cpuMsPerRequest: ((cpuSecondsOfTree(server) - before) * 1000) / Math.max(1, result.requests) };
-  };
   for (const concurrency of [1, 16]) {
-    const { result, cpuMsPerRequest } = await cpuMs(() => closedLoop(call, concurrency, closedSeconds));
+    const { result, cpuMsPerRequest } = await withServerCpu(server, () => closedLoop(call, concurrency, closedSeconds));
     rows.push({ system, api, shape, load: `c=${concurrency}`, result, cpuMsPerRequest });
     console.log(`  ${system} ${api} ${shape} c=${concurrency}: ${format(result.requests / result.seconds, 0)} req/s, p50 ${format(result.p50Ms)} ms, p99 ${format(result.p99Ms)} ms`);
   }
-  const { result, cpuMsPerRequest } = await cpuMs(() => openLoop(call, openRate, openSeconds));
+  const { result, cpuMsPerRequest } = await withServerCpu(server, () => openLoop(call, openRate, openSeconds));
   rows.push({ system, api, shape, load: `${openRate}/s`, result, cpuMsPerRequest });
   console.log(`  ${system} ${api} ${shape} ${openRate}/s: ${format(result.requests / result.seconds, 0)} req/s, p50 ${format(result.p50Ms)} ms, p99 ${format(result.p99Ms)} ms, dropped ${result.dropped}`);
 }
@@ -221,9 +223,7 @@ async function measureFloor(rows: Row[], folder: string, answer: string, request
     let next = 0;
     const call: Call = async () => void (await poster(requestBodies[next++ % requestBodies.length]!));
     await closedLoop(call, 4, 2); // warm-up
-    const before = cpuSecondsOfTree(server.pid!);
-    const result = await openLoop(call, openRate, openSeconds);
-    const cpuMsPerRequest = ((cpuSecondsOfTree(server.pid!) - before) * 1000) / Math.max(1, result.requests);
+    const { result, cpuMsPerRequest } = await withServerCpu(server.pid!, () => openLoop(call, openRate, openSeconds));
     rows.push({ system: 'bare Node HTTP server (floor)', api: 'REST', shape: '1 × 50', load: `${openRate}/s`, result, cpuMsPerRequest });
     console.log(`  bare Node HTTP server (floor) REST 1 × 50 ${openRate}/s: p50 ${format(result.p50Ms)} ms, p99 ${format(result.p99Ms)} ms, p99.9 ${format(result.p999Ms)} ms`);
   } finally {
@@ -236,9 +236,7 @@ async function measureSteady(rows: Row[], server: number, system: string, api: s
   let next = 0;
   const call: Call = () => calls[next++ % calls.length]!();
   await openLoop(call, steadyRate, 3); // warm-up: caches, JIT, connections
-  const before = cpuSecondsOfTree(server);
-  const result = await openLoop(call, steadyRate, steadySeconds);
-  const cpuMsPerRequest = ((cpuSecondsOfTree(server) - before) * 1000) / Math.max(1, result.requests);
+  const { result, cpuMsPerRequest } = await withServerCpu(server, () => openLoop(call, steadyRate, steadySeconds));
   rows.push({ system, api, shape: '1 × flight_delay (12)', load: `${steadyRate}/s`, result, cpuMsPerRequest });
   console.log(`  ${system} ${api} 1 × flight_delay ${steadyRate}/s: p50 ${format(result.p50Ms, 3)} ms, p99 ${format(result.p99Ms, 3)} ms, p99.9 ${format(result.p999Ms, 3)} ms, server CPU ${format(cpuMsPerRequest, 3)} ms/req`);
 }

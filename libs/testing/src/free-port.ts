@@ -12,7 +12,7 @@ import { createServer } from 'node:net';
  * per test process.
  */
 export async function freePort(): Promise<number> {
-  const [first, last] = candidateRange();
+  const [first, last] = (range ??= candidateRange());
   for (let attempt = 0; attempt < 200; attempt += 1) {
     const port = first + Math.floor(Math.random() * (last - first + 1));
     if (handedOut.has(port)) continue;
@@ -24,6 +24,7 @@ export async function freePort(): Promise<number> {
 }
 
 const handedOut = new Set<number>();
+let range: [number, number] | undefined;
 
 /** Ports below the ephemeral range (from /proc where Linux has it), above the well-known services. */
 function candidateRange(): [number, number] {
